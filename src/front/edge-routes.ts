@@ -1,0 +1,97 @@
+/**
+ * Edge routes: POST /rx, /rxs, /rxb (ack after the durable write), /rxa (ack
+ * on receipt), OPTIONS preflight, 405 for other methods. Everything here is
+ * HTTP: bodies go to the store's write queue, which hands them to writer
+ * threads.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.js';
+import type { EdgeMetrics } from '../metrics/registry.js';
+import { shardFor } from '../store/shard.js';
+import type { StoreState } from '../store/state.js';
+import type { WriteQueue } from '../store/write-queue.js';
+import { CORS_HEADERS, exchange, fail, ok, readBody, send, type Exchange } from './http.js';
+import { checkIdempotencyKey, parseRxPath } from './route-path.js';
+
+export interface EdgeContext {
+  config: Config;
+  queue: WriteQueue;
+  state: StoreState;
+  metrics: EdgeMetrics;
+  log: Logger;
+  isClosing(): boolean;
+}
+
+const CORS_ORIGIN: [string, string][] = [CORS_HEADERS[0]!];
+const RETRY_AFTER: [string, string][] = [...CORS_ORIGIN, ['Retry-After', '1']];
+
+export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
+  const { config, metrics } = ctx;
+  const refuse = (ex: Exchange, status: number, message: string, reason: string, headers = CORS_ORIGIN, close = false) => {
+    metrics.refused.inc({ reason });
+    if (status < 500) metrics.msgErrors.inc();
+    fail(ex, status, message, headers, close);
+  };
+
+  const post = (res: HttpResponse, req: HttpRequest) => {
+    const ex = exchange(res);
+    const done = metrics.ackLatency.start();
+    const target = parseRxPath(req.getUrl());
+    if ('status' in target) return refuse(ex, target.status, target.message, 'path');
+
+    const encoding = req.getHeader('content-encoding').toLowerCase();
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip') {
+      return refuse(ex, 415, `Content-Encoding ${encoding} is not supported (use gzip or none)`, 'encoding');
+    }
+    const idem = req.getHeader('idempotency-key');
+    const idemError = idem === '' ? undefined : checkIdempotencyKey(idem);
+    if (idemError) return refuse(ex, 400, idemError, 'header');
+
+    const ndjson = target.mode === 'rxb';
+    const limit = ndjson ? config.maxBatchBody : config.maxBody;
+    // Refusals that do not depend on the body still read it, to keep the connection usable.
+    const refusal = ctx.isClosing()
+      ? 'shutting down'
+      : config.overflow === 'refuse' ? ctx.state.fullReason() : undefined;
+
+    readBody(ex, req, {
+      limit,
+      onTooLarge: () => refuse(ex, 413, `body is larger than ${limit} bytes`, 'too_large', CORS_ORIGIN, true),
+      onBody: (body) => {
+        if (refusal) return refuse(ex, 503, refusal, refusal.startsWith('store') ? 'full' : 'closing', RETRY_AFTER);
+        const shard = shardFor(target.producer, target.key, config.shards);
+        const written = ctx.queue.submit(shard, {
+          body, producer: target.producer, key: target.key, label: target.label,
+          ndjson, gzip: encoding === 'gzip', idempotencyKey: idem === '' ? undefined : idem,
+        });
+        if (target.mode === 'rxa') {
+          ok(ex, {}, CORS_ORIGIN);
+          written.then((r) => {
+            if (!r.ok) ctx.log.warn({ status: r.status, reason: r.message }, '/rxa message acknowledged but not stored');
+          });
+          return;
+        }
+        written.then((r) => {
+          if (r.ok) {
+            done();
+            ok(ex, ndjson ? { count: r.count, uuid: r.uuid, seq: r.seq } : { uuid: r.uuid, seq: r.seq }, CORS_ORIGIN);
+          } else {
+            if (r.status >= 500) metrics.dbErrors.inc();
+            refuse(ex, r.status, r.message, r.status >= 500 ? 'store' : 'body', r.status === 503 ? RETRY_AFTER : CORS_ORIGIN);
+          }
+        });
+      },
+    });
+  };
+
+  const preflight = (res: HttpResponse) => send(exchange(res), 204, '', '', CORS_HEADERS);
+  const notAllowed = (res: HttpResponse) =>
+    fail(exchange(res), 405, 'method not allowed: use POST', [['Allow', 'POST, OPTIONS'], ...CORS_ORIGIN]);
+
+  for (const mode of ['rx', 'rxs', 'rxa', 'rxb']) {
+    app.post(`/${mode}/*`, post);
+    app.options(`/${mode}/*`, preflight);
+    app.any(`/${mode}/*`, notAllowed);
+  }
+}

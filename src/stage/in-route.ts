@@ -1,0 +1,97 @@
+/**
+ * POST /in: a MessageBatch in, 200 only once every message is in
+ * Elasticsearch (or dead-lettered), 504 TIMEOUT when that takes longer than
+ * --ack-timeout (the sender keeps its copy and retries), 503 with Retry-After
+ * when Elasticsearch is away or the bytes in flight are at their bound.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.js';
+import { exchange, fail, ok, readBody, send, type Exchange } from '../front/http.js';
+import type { StageMetrics } from '../metrics/registry.js';
+import type { ElasticsearchSink } from '../sinks/elasticsearch/sink.js';
+import { BatchError, parseBatch } from './batch.js';
+
+export interface StageContext {
+  config: Config;
+  sink: ElasticsearchSink;
+  metrics: StageMetrics;
+  log: Logger;
+  notReady(): string | undefined;
+  isClosing(): boolean;
+}
+
+const RETRY_AFTER: [string, string][] = [['Retry-After', '1']];
+
+function clientIp(res: HttpResponse, req: HttpRequest): string {
+  const forwarded = req.getHeader('x-forwarded-for').split(',')[0]!.trim();
+  if (forwarded) return forwarded;
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString();
+  const mapped = /^(?:0000:){5}ffff:([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
+  if (!mapped) return text;
+  const n = parseInt(mapped[1]! + mapped[2]!, 16);
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inflight(): number } {
+  const { config, metrics } = ctx;
+  let inflightBytes = 0;
+  let inflightBatches = 0;
+
+  const handle = (ex: Exchange, ip: string, body: Buffer) => {
+    metrics.batchesReceived.inc();
+    let batch;
+    try {
+      batch = parseBatch(body.toString('utf8'));
+    } catch (e) {
+      const status = e instanceof BatchError ? 400 : 500;
+      ctx.log.warn({ ip, reason: (e as Error).message }, '/in batch refused');
+      return fail(ex, status, (e as Error).message);
+    }
+    const n = batch.messages.length;
+    metrics.messagesParsed.inc(n);
+    if (n === 0) return ok(ex);
+    inflightBytes += body.length;
+    inflightBatches++;
+    metrics.currentAcks.inc(n);
+    ctx.sink
+      .deliver(batch.messages, { batchUuid: batch.uuid, deadline: Date.now() + config.ackTimeout * 1000 }, ip)
+      .then(
+        () => {
+          metrics.acksReceived.inc(n);
+          ok(ex);
+        },
+        (e: Error) => {
+          metrics.timeouts.inc();
+          ctx.log.warn({ batch: batch.uuid, messages: n, reason: e.message }, '/in batch not acknowledged in time');
+          send(ex, 504, JSON.stringify({ status: 'TIMEOUT', message: e.message }));
+        },
+      )
+      .finally(() => {
+        inflightBytes -= body.length;
+        inflightBatches--;
+        metrics.currentAcks.dec(n);
+      });
+  };
+
+  app.post('/in', (res, req) => {
+    const ex = exchange(res);
+    const ip = clientIp(res, req);
+    readBody(ex, req, {
+      limit: config.maxBatchBody,
+      onTooLarge: () => fail(ex, 413, `batch is larger than ${config.maxBatchBody} bytes`, [], true),
+      onBody: (body) => {
+        const refusal = ctx.isClosing()
+          ? 'shutting down'
+          : ctx.notReady() ??
+            (inflightBytes + body.length > config.maxInflightBytes && inflightBatches > 0
+              ? `busy: ${inflightBytes} bytes of batches in flight (--max-inflight-bytes ${config.maxInflightBytes})`
+              : undefined);
+        if (refusal) return fail(ex, 503, refusal, RETRY_AFTER);
+        handle(ex, ip, body);
+      },
+    });
+  });
+  app.any('/in', (res) => fail(exchange(res), 405, 'method not allowed: use POST', [['Allow', 'POST']]));
+  return { inflight: () => inflightBatches };
+}

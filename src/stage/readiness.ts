@@ -1,0 +1,56 @@
+/**
+ * Is Elasticsearch there? Pings it on an interval, installs the index
+ * templates the first time it answers, and tells /in and /readyz why not
+ * when it is not. Elasticsearch being away at start is a warning, not an exit.
+ */
+import type { Client } from '@elastic/elasticsearch';
+import type { Logger } from 'pino';
+import { IndexPattern } from '../sinks/elasticsearch/index-name.js';
+import { installTemplates } from '../sinks/elasticsearch/template.js';
+
+export class EsReadiness {
+  private reason: string | undefined = 'Elasticsearch not checked yet';
+  private templatesInstalled: boolean;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly log: Logger,
+    private readonly opts: { index: string; dlqIndex: string; template: boolean; intervalMs?: number },
+  ) {
+    this.templatesInstalled = !opts.template;
+  }
+
+  /** Why Elasticsearch cannot take writes now, or undefined when it can. */
+  get notReady(): string | undefined {
+    return this.reason;
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    if (this.reason) this.log.warn({ reason: this.reason }, 'Elasticsearch not reachable at start; /in answers 503 until it is');
+    this.timer = setInterval(() => void this.check(), this.opts.intervalMs ?? 2000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async check(): Promise<void> {
+    const before = this.reason;
+    try {
+      await this.client.ping({}, { requestTimeout: 3000 });
+      if (!this.templatesInstalled) {
+        await installTemplates(this.client, new IndexPattern(this.opts.index), new IndexPattern(this.opts.dlqIndex));
+        this.templatesInstalled = true;
+        this.log.info({ index: this.opts.index, dlqIndex: this.opts.dlqIndex }, 'index templates installed');
+      }
+      this.reason = undefined;
+    } catch (e) {
+      this.reason = `Elasticsearch unreachable: ${(e as Error).message}`;
+    }
+    if (before && !this.reason) this.log.info('Elasticsearch reachable');
+    if (!before && this.reason) this.log.warn({ reason: this.reason }, 'Elasticsearch lost');
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What the HTTP front hands the writer pool, and what comes back. One task
+ * carries many requests for one shard; their bodies sit end to end in one
+ * transferable buffer.
+ */
+export interface WriteItem {
+  /** Offset and length of this request's body in the task buffer. */
+  off: number;
+  len: number;
+  producer: string;
+  key: string;
+  label: string;
+  ndjson: boolean;
+  gzip: boolean;
+  /** Idempotency-Key header, if any: the uuid becomes a v5 of producer, key and it. */
+  idempotencyKey?: string;
+}
+
+export interface WriteTask {
+  shard: number;
+  buffer: Uint8Array;
+  items: WriteItem[];
+  /** drop-oldest overflow: remove this many oldest messages of the shard in the same transaction. */
+  drop: number;
+}
+
+export type WriteResult =
+  | { ok: true; uuid: string; seq: string; count: number }
+  | { ok: false; status: number; message: string };
+
+export interface WriteOutcome {
+  results: WriteResult[];
+  /** Messages committed by this task. */
+  written: number;
+  /** Bytes of records committed by this task. */
+  bytes: number;
+  dropped: number;
+}
+
+export interface WriterData {
+  path: string;
+  name: string;
+  shards: number;
+  maxBody: number;
+  maxBatchBody: number;
+  maxDepth: number;
+  seqBuffer: SharedArrayBuffer;
+}

@@ -1,0 +1,99 @@
+/**
+ * Writer thread (piscina). For one shard at a time: validate each request's
+ * body, build its Messages, and commit them all in one LMDB transaction. The
+ * returned promise resolves only after that commit is flushed to disk; the
+ * HTTP front sends its 200s after that.
+ */
+import { randomUUID } from 'node:crypto';
+import Piscina from 'piscina';
+import { v5 as uuidv5 } from 'uuid';
+import { encodeRecord, storeTime, type StoredMessage } from '../store/message.js';
+import { PayloadError, inflate, ndjsonPayloads, payloadText } from '../store/payload.js';
+import { SeqAllocator, formatSeq } from '../store/seq.js';
+import { openShards, type Shard } from '../store/shards.js';
+import type { WriteItem, WriteOutcome, WriteResult, WriteTask, WriterData } from './writer-protocol.js';
+
+/** Namespace of Idempotency-Key uuids; fixed forever, or retries would stop deduplicating. */
+export const IDEMPOTENCY_NAMESPACE = '5b0e1c4a-8f0b-4d1e-9a43-3f6d2c1b7e90';
+
+const data = Piscina.workerData as WriterData;
+const seqs = new SeqAllocator(data.seqBuffer);
+let shards: Shard[] | undefined;
+
+function payloadsOf(item: WriteItem, buffer: Uint8Array): string[] {
+  let body = buffer.subarray(item.off, item.off + item.len);
+  const limit = item.ndjson ? data.maxBatchBody : data.maxBody;
+  if (item.gzip) body = inflate(body, limit);
+  return item.ndjson ? ndjsonPayloads(body, data.maxDepth) : [payloadText(body, data.maxDepth)];
+}
+
+function uuidFor(item: WriteItem, index: number, count: number): string {
+  if (item.idempotencyKey === undefined) return randomUUID();
+  const name = count > 1 || item.ndjson
+    ? `${item.producer}\n${item.key}\n${item.idempotencyKey}\n${index}`
+    : `${item.producer}\n${item.key}\n${item.idempotencyKey}`;
+  return uuidv5(name, IDEMPOTENCY_NAMESPACE);
+}
+
+export default async function write(task: WriteTask): Promise<WriteOutcome> {
+  shards ??= openShards(data);
+  const db = shards[task.shard]!;
+  const results: WriteResult[] = new Array(task.items.length);
+  const accepted: { index: number; payloads: string[] }[] = [];
+  let total = 0;
+
+  task.items.forEach((item, index) => {
+    try {
+      const payloads = payloadsOf(item, task.buffer);
+      accepted.push({ index, payloads });
+      total += payloads.length;
+    } catch (e) {
+      const status = e instanceof PayloadError ? e.status : 400;
+      results[index] = { ok: false, status, message: (e as Error).message };
+    }
+  });
+
+  let bytes = 0;
+  let dropped = 0;
+  if (total > 0) {
+    const time = storeTime();
+    let next = seqs.reserve(total);
+    const records: [string, Buffer][] = [];
+    for (const { index, payloads } of accepted) {
+      const item = task.items[index]!;
+      let first: StoredMessage | undefined;
+      payloads.forEach((payloadJson, i) => {
+        const m: StoredMessage = {
+          seq: formatSeq(next++), time, uuid: uuidFor(item, i, payloads.length),
+          producer: item.producer, key: item.key, label: item.label, payloadJson,
+        };
+        first ??= m;
+        const value = encodeRecord(m);
+        bytes += value.length;
+        records.push([m.seq, value]);
+      });
+      results[index] = { ok: true, uuid: first!.uuid, seq: first!.seq, count: payloads.length };
+    }
+    try {
+      await db.transaction(() => {
+        if (task.drop > 0) dropped = dropOldest(db, task.drop);
+        for (const [k, v] of records) db.put(k, v);
+      });
+      await db.flushed;
+    } catch (e) {
+      const message = `store cannot write: ${(e as Error).message}`;
+      for (const { index } of accepted) results[index] = { ok: false, status: 503, message };
+      return { results, written: 0, bytes: 0, dropped: 0 };
+    }
+  }
+  return { results, written: total, bytes, dropped };
+}
+
+function dropOldest(db: Shard, count: number): number {
+  let n = 0;
+  for (const key of db.getKeys({ limit: count })) {
+    db.remove(key);
+    n++;
+  }
+  return n;
+}
