@@ -40,7 +40,8 @@ export class EsReadiness {
   private async check(): Promise<void> {
     const before = this.reason;
     try {
-      await this.client.ping({}, { requestTimeout: 3000 });
+      // GET / rather than ping's HEAD /, which some distributions answer 405.
+      await this.client.info({}, { requestTimeout: 3000 });
       if (!this.templatesInstalled) {
         await installTemplates(this.client, new IndexPattern(this.opts.index), new IndexPattern(this.opts.dlqIndex));
         this.templatesInstalled = true;
@@ -48,7 +49,8 @@ export class EsReadiness {
       }
       this.reason = undefined;
     } catch (e) {
-      this.reason = `Elasticsearch unreachable: ${(e as Error).message}`;
+      const err = e as Error & { meta?: { statusCode?: number } };
+      this.reason = `Elasticsearch unreachable: ${err.message || err.name}${err.meta?.statusCode ? ` (HTTP ${err.meta.statusCode})` : ''}`;
     }
     if (before && !this.reason) this.log.info('Elasticsearch reachable');
     if (!before && this.reason) this.log.warn({ reason: this.reason }, 'Elasticsearch lost');

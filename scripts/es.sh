@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# scripts/es.sh — run a real, local, single-node Elasticsearch for development,
+# tests and CI.
+#
+#   scripts/es.sh start    download (once), start in the background, wait for yellow
+#   scripts/es.sh stop     SIGTERM, wait, then SIGKILL; succeeds if nothing runs
+#   scripts/es.sh status   exit 0 and print cluster health if up, exit 3 if not
+#
+# Why this shape:
+#   * The only outside source this machine (and CI) reaches for Java artifacts is
+#     Maven Central, and Elastic publishes a plain, JDK-less archive there:
+#     org.elasticsearch.distribution.integ-test-zip:elasticsearch:<v>:zip.
+#     We fetch it with the ordinary Maven client and run it on the system JDK 17.
+#   * 8.19.x is the last line that runs on JDK 17 (9.x needs JDK 21).
+#   * Elasticsearch refuses to run as root, so as root we run it as a dedicated
+#     unprivileged system user. That user cannot enter /root (mode 0700), so as
+#     root the cache and run dirs default to /var/cache and /var/lib instead of
+#     $HOME/.cache.
+#
+# Environment overrides (all optional):
+#   SPILLWAY_ES_VERSION        Elasticsearch version            (default below)
+#   SPILLWAY_ES_PORT           HTTP port on 127.0.0.1           (9200)
+#   SPILLWAY_ES_SETTINGS       extra settings, space separated: "-Ekey=value -Ek2=v2"
+#                              (a bare "key=value" is accepted too)
+#   SPILLWAY_ES_HEAP           JVM heap, used for -Xms and -Xmx (1g)
+#   SPILLWAY_ES_HOME_CACHE     where versions are unpacked      (<base-cache>/es)
+#   SPILLWAY_ES_RUN_DIR        config, data, logs, pid file     (<base-state>/es-run/<port>)
+#   SPILLWAY_ES_USER           user to run as when root         (spillway-es)
+#   SPILLWAY_ES_JAVA_HOME      JDK used by Elasticsearch        (JDK 17)
+#   SPILLWAY_ES_START_TIMEOUT  seconds to wait for yellow       (180)
+#   SPILLWAY_ES_FRESH=1        wipe the data dir before starting
+#
+# Several instances can coexist on different ports: each port gets its own run
+# dir (data, logs, pid file), so e.g. a test can start a throttled node on 9201
+# while the dev node keeps running on 9200.
+
+set -euo pipefail
+
+# Newest 8.x published in Maven Central for this artifact when this was written
+# (its maven-metadata.xml lists 8.19.0, 8.19.2, 8.19.4 and 8.19.21 in the 8.19
+# line). Bump deliberately: a newer minor may need a newer JDK.
+ES_VERSION="${SPILLWAY_ES_VERSION:-8.19.21}"
+ES_PORT="${SPILLWAY_ES_PORT:-9200}"
+ES_HOST=127.0.0.1
+ES_HEAP="${SPILLWAY_ES_HEAP:-1g}"
+ES_SETTINGS="${SPILLWAY_ES_SETTINGS:-}"
+START_TIMEOUT="${SPILLWAY_ES_START_TIMEOUT:-180}"
+JAVA17_HOME="${SPILLWAY_ES_JAVA_HOME:-/usr/lib/jvm/java-17-openjdk-amd64}"
+ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
+# Pin the plugin: Maven 3.8's default maven-dependency-plugin is the ancient 2.8.
+DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+
+if [[ $EUID -eq 0 ]]; then
+  ES_USER="${SPILLWAY_ES_USER:-spillway-es}"
+  CACHE_BASE=/var/cache/spillway
+  STATE_BASE=/var/lib/spillway
+else
+  ES_USER="$(id -un)"
+  CACHE_BASE="${XDG_CACHE_HOME:-$HOME/.cache}/spillway"
+  STATE_BASE="$CACHE_BASE"
+fi
+ES_HOME_CACHE="${SPILLWAY_ES_HOME_CACHE:-$CACHE_BASE/es}"
+ES_HOME="$ES_HOME_CACHE/$ES_VERSION"            # the unpacked distribution
+RUN_DIR="${SPILLWAY_ES_RUN_DIR:-$STATE_BASE/es-run/$ES_PORT}"
+PID_FILE="$RUN_DIR/es.pid"
+URL="http://$ES_HOST:$ES_PORT"
+
+log() { printf '[es.sh] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Run a command as the Elasticsearch user (a no-op wrapper when not root).
+as_es_user() {
+  if [[ $EUID -eq 0 ]]; then runuser -u "$ES_USER" -- "$@"; else "$@"; fi
+}
+
+# Prints the health JSON and succeeds only if the cluster is at least yellow.
+# wait_for_status makes ES hold the answer up to $1 seconds until it is yellow.
+health() {
+  local wait="${1:-0}" body
+  body="$(curl -sS --max-time $((wait + 5)) \
+    "$URL/_cluster/health?wait_for_status=yellow&timeout=${wait}s" 2>/dev/null)" || return 1
+  printf '%s\n' "$body"
+  [[ $body =~ \"status\":\"(green|yellow)\" && $body != *'"timed_out":true'* ]]
+}
+
+# The pid from our pid file, if that process is alive and is Elasticsearch
+# (guards against a stale pid file whose pid was reused).
+running_pid() {
+  local pid
+  [[ -s $PID_FILE ]] || return 1
+  pid="$(tr -dc '0-9' <"$PID_FILE")"
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'org.elasticsearch' || return 1
+  printf '%s\n' "$pid"
+}
+
+es_version() {
+  curl -sS --max-time 5 "$URL/" 2>/dev/null |
+    sed -n 's/.*"number"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' | head -n1
+}
+
+log_tail() {
+  local f
+  for f in "$RUN_DIR/logs/console.log" "$RUN_DIR/logs/spillway-dev.log"; do
+    [[ -s $f ]] || continue
+    log "---- last lines of $f ----"
+    tail -n 60 "$f" >&2
+  done
+}
+
+# Serialise start/stop on one run dir (parallel test jobs, impatient humans).
+take_lock() {
+  mkdir -p "$RUN_DIR"
+  exec 9>"$RUN_DIR/.lock"
+  flock -w 600 9 || die "could not lock $RUN_DIR/.lock"
+}
+
+ensure_user() {
+  [[ $EUID -eq 0 ]] || return 0
+  id -u "$ES_USER" >/dev/null 2>&1 && return 0
+  log "creating system user $ES_USER (Elasticsearch refuses to run as root)"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent \
+    --shell /usr/sbin/nologin "$ES_USER"
+}
+
+# Download once via Maven Central and unpack into $ES_HOME. The unpack goes to a
+# temp dir first and is renamed at the end, so an interrupted run never leaves a
+# half-unpacked install that a later start would trust.
+ensure_install() {
+  [[ -x $ES_HOME/bin/elasticsearch ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found (needed to fetch $ES_ARTIFACT)"
+  mkdir -p "$ES_HOME_CACHE"
+  local tmp zip
+  tmp="$(mktemp -d "$ES_HOME_CACHE/.download.XXXXXX")"
+  DOWNLOAD_TMP="$tmp"
+  trap 'rm -rf "$DOWNLOAD_TMP"' EXIT
+  log "fetching $ES_ARTIFACT from Maven Central"
+  # Run from the temp dir so a pom.xml in the caller's cwd cannot interfere.
+  # Maven prints its errors on stdout; keep them for the failure message only.
+  if ! (cd "$tmp" && mvn -q -B -C -Dstyle.color=never "$DEP_PLUGIN:copy" \
+    -Dartifact="$ES_ARTIFACT" -DoutputDirectory="$tmp/zip") >"$tmp/mvn.log" 2>&1; then
+    grep -m5 ERROR "$tmp/mvn.log" >&2 || tail -n 20 "$tmp/mvn.log" >&2
+    die "could not fetch $ES_ARTIFACT (does version $ES_VERSION exist in Maven Central?)"
+  fi
+  zip="$(find "$tmp/zip" -name '*.zip' | head -n1)"
+  [[ -f $zip ]] || die "maven did not produce a zip in $tmp/zip"
+  mkdir -p "$tmp/x"
+  if command -v unzip >/dev/null; then
+    unzip -q "$zip" -d "$tmp/x"
+  else # the JDK's jar tool can unpack too, but drops the exec bits
+    (cd "$tmp/x" && "$JAVA17_HOME/bin/jar" xf "$zip")
+    chmod -R u+x,go+rx "$tmp"/x/*/bin
+  fi
+  # The zip holds a single top-level dir, elasticsearch-<version>/.
+  mv "$tmp"/x/elasticsearch-* "$ES_HOME"
+  rm -rf "$tmp"
+  trap - EXIT
+  log "installed Elasticsearch $ES_VERSION into $ES_HOME"
+}
+
+# Build the -E list. Settings common to every dev/test/CI node:
+#   loopback only, single node (no discovery, no bootstrap checks), no disk
+#   watermarks (CI disks are often >90% full and ES would go read-only), and
+#   nothing that phones home (the machine has no internet anyway).
+build_settings() {
+  SETTINGS=(
+    -Ecluster.name=spillway-dev
+    -Enode.name="spillway-dev-$ES_PORT"
+    -Enetwork.host="$ES_HOST"
+    -Ehttp.port="$ES_PORT"
+    -Ediscovery.type=single-node
+    -Epath.data="$RUN_DIR/data"
+    -Epath.logs="$RUN_DIR/logs"
+    -Ecluster.routing.allocation.disk.threshold_enabled=false
+  )
+  # The integ-test-zip is a minimal distribution: settings that belong to a
+  # module it lacks would be rejected as unknown, so only add them if present.
+  [[ -d $ES_HOME/modules/x-pack-security ]] && SETTINGS+=(-Expack.security.enabled=false)
+  [[ -d $ES_HOME/modules/x-pack-ml ]] && SETTINGS+=(-Expack.ml.enabled=false)
+  [[ -d $ES_HOME/modules/ingest-geoip ]] && SETTINGS+=(-Eingest.geoip.downloader.enabled=false)
+  local s extra=()
+  read -r -a extra <<<"$ES_SETTINGS"
+  for s in "${extra[@]}"; do
+    [[ $s == -E* ]] || s="-E$s"
+    [[ $s == -E?*=* ]] || die "bad entry in SPILLWAY_ES_SETTINGS: '$s' (want -Ekey=value)"
+    SETTINGS+=("$s")
+  done
+}
+
+prepare_run_dir() {
+  if [[ ${SPILLWAY_ES_FRESH:-0} == 1 ]]; then
+    log "SPILLWAY_ES_FRESH=1: wiping $RUN_DIR/data"
+    rm -rf "$RUN_DIR/data"
+  fi
+  mkdir -p "$RUN_DIR"/{config,data,logs,tmp}
+  # A private copy of config/: ES writes its keystore there, and it keeps the
+  # cached install pristine and shareable between instances.
+  cp -a "$ES_HOME/config/." "$RUN_DIR/config/"
+  if [[ $EUID -eq 0 ]]; then
+    # The install is chowned too: ES writes gc logs relative to ES_HOME.
+    chown -R "$ES_USER:" "$ES_HOME" "$RUN_DIR"
+    as_es_user test -x "$ES_HOME/bin/elasticsearch" -a -w "$RUN_DIR" ||
+      die "$ES_USER cannot reach $ES_HOME or $RUN_DIR (a parent dir is not traversable?)"
+    # In dev mode on loopback ES does not enforce bootstrap checks, but a low
+    # max_map_count can still hurt mmapfs; raise it if we are allowed to.
+    if (($(sysctl -n vm.max_map_count 2>/dev/null || echo 0) < 262144)); then
+      sysctl -qw vm.max_map_count=262144 >/dev/null 2>&1 || true
+    fi
+  fi
+  rm -f "$PID_FILE"
+}
+
+cmd_start() {
+  local t0=$SECONDS pid body
+  if body="$(health 0)"; then
+    log "already running at $URL (version $(es_version)), nothing to do"
+    if [[ -f $RUN_DIR/settings && $(<"$RUN_DIR/settings") != "$ES_SETTINGS" ]]; then
+      log "warning: it was started with SPILLWAY_ES_SETTINGS='$(<"$RUN_DIR/settings")', not '$ES_SETTINGS'; stop it first to change them"
+    fi
+    return 0
+  fi
+  take_lock
+  if pid="$(running_pid)"; then
+    # Ours, but not healthy (yet): give it the usual time rather than restarting.
+    log "process $pid is running but not healthy yet; waiting"
+  else
+    [[ -x $JAVA17_HOME/bin/java ]] || die "no JDK at $JAVA17_HOME (set SPILLWAY_ES_JAVA_HOME)"
+    command -v curl >/dev/null || die "curl not found"
+    if curl -s --max-time 2 -o /dev/null "$URL/"; then
+      die "something else answers on $URL; not starting on top of it"
+    fi
+    ensure_user
+    ensure_install
+    build_settings
+    prepare_run_dir
+    printf '%s' "$ES_SETTINGS" >"$RUN_DIR/settings"
+    log "starting Elasticsearch $ES_VERSION on $URL as $ES_USER (run dir $RUN_DIR)"
+    # -d daemonizes: the CLI returns once the node has started (or failed).
+    # (-q would be nice but the CLI rejects it together with -d.)
+    # cd: relative paths in jvm.options resolve against the working dir.
+    if ! (cd "$ES_HOME" && as_es_user env -u JAVA_HOME \
+      ES_JAVA_HOME="$JAVA17_HOME" \
+      ES_PATH_CONF="$RUN_DIR/config" ES_TMPDIR="$RUN_DIR/tmp" \
+      ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${SPILLWAY_ES_JAVA_OPTS:-}" \
+      "$ES_HOME/bin/elasticsearch" -d -p "$PID_FILE" "${SETTINGS[@]}" \
+      >"$RUN_DIR/logs/console.log" 2>&1); then
+      log "Elasticsearch failed to start"
+      log_tail
+      exit 1
+    fi
+  fi
+  local deadline=$((t0 + START_TIMEOUT)) left
+  while :; do
+    left=$((deadline - SECONDS))
+    if ((left <= 0)); then
+      log "Elasticsearch did not reach yellow within ${START_TIMEOUT}s"
+      log_tail
+      exit 1
+    fi
+    if body="$(health $((left < 10 ? left : 10)))"; then break; fi
+    if ! running_pid >/dev/null; then
+      log "Elasticsearch exited during startup"
+      log_tail
+      exit 1
+    fi
+    sleep 1
+  done
+  log "Elasticsearch $(es_version) is up at $URL (pid $(running_pid || echo '?')) after $((SECONDS - t0))s"
+}
+
+cmd_stop() {
+  take_lock
+  local pid i
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    log "not running (no live pid in $PID_FILE)"
+    return 0
+  fi
+  log "stopping Elasticsearch (pid $pid)"
+  kill -TERM "$pid" 2>/dev/null || true
+  # A clean shutdown flushes and releases the data dir lock; give it 60 s.
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "still alive after 60s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$PID_FILE"
+  log "stopped"
+}
+
+cmd_status() {
+  local pid body
+  if pid="$(running_pid)"; then
+    log "process: running (pid $pid, run dir $RUN_DIR)"
+  else
+    log "process: no live pid in $PID_FILE"
+  fi
+  if body="$(health 0)"; then
+    log "cluster at $URL is up (version $(es_version)):"
+    printf '%s\n' "$body"
+    return 0
+  fi
+  log "cluster at $URL is not up${body:+: $body}"
+  return 3
+}
+
+case "${1:-}" in
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
