@@ -94,18 +94,23 @@ running_pid() {
   printf '%s\n' "$pid"
 }
 
+# Not "GET /": the integ-test-zip lacks the rest-root module, so / answers 405.
 es_version() {
-  curl -sS --max-time 5 "$URL/" 2>/dev/null |
-    sed -n 's/.*"number"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' | head -n1
+  curl -sS --max-time 5 "$URL/_cat/nodes?h=version" 2>/dev/null | head -n1 | tr -d '[:space:]'
 }
 
+# Seconds since $1 (an $EPOCHREALTIME value), with one decimal.
+elapsed() {
+  awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# console.log holds the CLI's output (startup failures); once the node is
+# daemonized, its own log is the interesting one.
 log_tail() {
-  local f
-  for f in "$RUN_DIR/logs/console.log" "$RUN_DIR/logs/spillway-dev.log"; do
-    [[ -s $f ]] || continue
-    log "---- last lines of $f ----"
-    tail -n 60 "$f" >&2
-  done
+  local f="$RUN_DIR/logs/${1:-spillway-dev.log}"
+  [[ -s $f ]] || return 0
+  log "---- last lines of $f ----"
+  tail -n 40 "$f" >&2
 }
 
 # Serialise start/stop on one run dir (parallel test jobs, impatient humans).
@@ -197,7 +202,8 @@ prepare_run_dir() {
   # cached install pristine and shareable between instances.
   cp -a "$ES_HOME/config/." "$RUN_DIR/config/"
   if [[ $EUID -eq 0 ]]; then
-    # The install is chowned too: ES writes gc logs relative to ES_HOME.
+    # ES only needs to read the install, but owning it lets the ES user run
+    # the bundled tools (elasticsearch-keystore, -plugin) without root.
     chown -R "$ES_USER:" "$ES_HOME" "$RUN_DIR"
     as_es_user test -x "$ES_HOME/bin/elasticsearch" -a -w "$RUN_DIR" ||
       die "$ES_USER cannot reach $ES_HOME or $RUN_DIR (a parent dir is not traversable?)"
@@ -211,7 +217,7 @@ prepare_run_dir() {
 }
 
 cmd_start() {
-  local t0=$SECONDS pid body
+  local t0=$SECONDS t0r=$EPOCHREALTIME pid body
   if body="$(health 0)"; then
     log "already running at $URL (version $(es_version)), nothing to do"
     if [[ -f $RUN_DIR/settings && $(<"$RUN_DIR/settings") != "$ES_SETTINGS" ]]; then
@@ -237,7 +243,8 @@ cmd_start() {
     log "starting Elasticsearch $ES_VERSION on $URL as $ES_USER (run dir $RUN_DIR)"
     # -d daemonizes: the CLI returns once the node has started (or failed).
     # (-q would be nice but the CLI rejects it together with -d.)
-    # cd: relative paths in jvm.options resolve against the working dir.
+    # cd: start from a dir the ES user may enter (the caller's cwd may be under
+    # /root); the server itself runs with path.logs as its working dir.
     if ! (cd "$ES_HOME" && as_es_user env -u JAVA_HOME \
       ES_JAVA_HOME="$JAVA17_HOME" \
       ES_PATH_CONF="$RUN_DIR/config" ES_TMPDIR="$RUN_DIR/tmp" \
@@ -245,7 +252,7 @@ cmd_start() {
       "$ES_HOME/bin/elasticsearch" -d -p "$PID_FILE" "${SETTINGS[@]}" \
       >"$RUN_DIR/logs/console.log" 2>&1); then
       log "Elasticsearch failed to start"
-      log_tail
+      log_tail console.log
       exit 1
     fi
   fi
@@ -265,7 +272,7 @@ cmd_start() {
     fi
     sleep 1
   done
-  log "Elasticsearch $(es_version) is up at $URL (pid $(running_pid || echo '?')) after $((SECONDS - t0))s"
+  log "Elasticsearch $(es_version) is up at $URL (pid $(running_pid || echo '?')) after $(elapsed "$t0r")s"
 }
 
 cmd_stop() {
@@ -274,6 +281,9 @@ cmd_stop() {
   if ! pid="$(running_pid)"; then
     rm -f "$PID_FILE"
     log "not running (no live pid in $PID_FILE)"
+    if curl -s --max-time 2 -o /dev/null "$URL/"; then
+      log "warning: something still answers on $URL, but it was not started from $RUN_DIR"
+    fi
     return 0
   fi
   log "stopping Elasticsearch (pid $pid)"

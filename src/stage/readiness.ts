@@ -40,8 +40,9 @@ export class EsReadiness {
   private async check(): Promise<void> {
     const before = this.reason;
     try {
-      // GET / rather than ping's HEAD /, which some distributions answer 405.
-      await this.client.info({}, { requestTimeout: 3000 });
+      // Cluster health rather than ping (HEAD /) or info (GET /): the minimal
+      // distributions answer those with 405.
+      await this.client.cluster.health({}, { requestTimeout: 3000 });
       if (!this.templatesInstalled) {
         await installTemplates(this.client, new IndexPattern(this.opts.index), new IndexPattern(this.opts.dlqIndex));
         this.templatesInstalled = true;
