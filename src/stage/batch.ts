@@ -4,9 +4,13 @@
  * names it, so nothing of a bad batch is half-written.
  */
 import type { StoredMessage } from '../store/message.js';
+import { jsonDepth } from '../store/payload.js';
 
 export class BatchError extends Error {}
 
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$/;
+// rxtx formats seq with %d%d%d%012d: digits, not always 19 of them.
+const SEQ = /^\d{1,32}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -18,7 +22,10 @@ export interface ParsedBatch {
   messages: StoredMessage[];
 }
 
-export function parseBatch(text: string): ParsedBatch {
+/** `maxDepth` bounds the nesting of payloads (the batch itself adds three levels). */
+export function parseBatch(text: string, maxDepth = 64): ParsedBatch {
+  const depth = jsonDepth(text);
+  if (depth > maxDepth + 3) throw new BatchError(`a payload nests ${depth - 3} levels deep; the limit is ${maxDepth}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -45,10 +52,11 @@ function toStored(m: unknown, i: number): StoredMessage {
   if (!isObject(m)) fail('not a Message object');
   const msg = m as Record<string, unknown>;
   if (typeof msg.uuid !== 'string' || !UUID.test(msg.uuid)) fail('"uuid" is missing or not a UUID');
-  for (const f of ['seq', 'producer', 'key', 'label'] as const) {
+  if (typeof msg.seq !== 'string' || !SEQ.test(msg.seq)) fail('"seq" is missing or not a string of digits');
+  for (const f of ['producer', 'key', 'label'] as const) {
     if (typeof msg[f] !== 'string') fail(`"${f}" is missing or not a string`);
   }
-  if (typeof msg.time !== 'string' || Number.isNaN(Date.parse(msg.time))) fail('"time" is missing or not an RFC 3339 time');
+  if (typeof msg.time !== 'string' || !RFC3339.test(msg.time) || Number.isNaN(Date.parse(msg.time))) fail('"time" is missing or not an RFC 3339 time');
   if (!isObject(msg.payload)) fail('"payload" must be a JSON object');
   const time = msg.time as string;
   return {

@@ -4,6 +4,7 @@
  * --ack-timeout (the sender keeps its copy and retries), 503 with Retry-After
  * when Elasticsearch is away or the bytes in flight are at their bound.
  */
+import { isUtf8 } from 'node:buffer';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
@@ -40,9 +41,10 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
 
   const handle = (ex: Exchange, ip: string, body: Buffer) => {
     metrics.batchesReceived.inc();
+    if (!isUtf8(body)) return fail(ex, 400, 'body is not valid UTF-8');
     let batch;
     try {
-      batch = parseBatch(body.toString('utf8'));
+      batch = parseBatch(body.toString('utf8'), config.maxDepth);
     } catch (e) {
       const status = e instanceof BatchError ? 400 : 500;
       ctx.log.warn({ ip, reason: (e as Error).message }, '/in batch refused');

@@ -1,0 +1,89 @@
+// The real local Elasticsearch, as started by scripts/es.sh. Tests that need
+// it call requireElasticsearch(t): when it is not reachable the script is
+// asked to start it; under CI a failure to start fails the test (never a
+// skip), elsewhere the test is skipped with the reason.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ROOT } from './daemon.mjs';
+
+export const ES_URL = process.env.ES_URL ?? 'http://127.0.0.1:9200';
+const SCRIPT = join(ROOT, 'scripts', 'es.sh');
+
+export async function esUp(url = ES_URL) {
+  try {
+    const r = await fetch(`${url}/_cluster/health`, { signal: AbortSignal.timeout(3000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+export function esScript(command, env = {}) {
+  return new Promise((resolve) => {
+    execFile('bash', [SCRIPT, command], { env: { ...process.env, ...env }, timeout: 400_000 }, (err, stdout, stderr) =>
+      resolve({ ok: !err, output: stdout + stderr }),
+    );
+  });
+}
+
+export async function requireElasticsearch(t, url = ES_URL) {
+  if (await esUp(url)) return true;
+  const started = await esScript('start');
+  if (started.ok && (await esUp(url))) return true;
+  const why = `Elasticsearch is not reachable at ${url} and scripts/es.sh start failed:\n${started.output.slice(-2000)}`;
+  if (process.env.CI) throw new Error(why);
+  t.skip(why);
+  return false;
+}
+
+/** A fresh index pattern for one test, and a function that deletes its indices. */
+export function testIndex(prefix = 'spillway-test') {
+  const base = `${prefix}-${randomBytes(4).toString('hex')}`;
+  return {
+    pattern: `${base}-%{+yyyy.MM.dd}`,
+    all: `${base}-*`,
+    dlq: `${base}-*-dlq`,
+    async cleanup(url = ES_URL) {
+      await fetch(`${url}/${base}-*`, { method: 'DELETE' }).catch(() => {});
+      await fetch(`${url}/_index_template/spillway-${base}-x`, { method: 'DELETE' }).catch(() => {});
+      await fetch(`${url}/_index_template/spillway-${base}-x-dlq`, { method: 'DELETE' }).catch(() => {});
+    },
+  };
+}
+
+export async function es(path, { method = 'GET', body, url = ES_URL } = {}) {
+  const r = await fetch(`${url}${path}`, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export async function count(indices, url = ES_URL) {
+  await es(`/${indices}/_refresh`, { method: 'POST', url });
+  const r = await es(`/${indices}/_count`, { url });
+  return r.status === 404 ? 0 : r.body.count;
+}
+
+/**
+ * Exactly-once check: the indices hold exactly `ids.size` documents and
+ * every id is among them. Returns { total, missing: [...] }.
+ */
+export async function checkExactlyOnce(indices, ids, url = ES_URL) {
+  const total = await count(indices, url);
+  const list = [...ids];
+  const missing = [];
+  for (let i = 0; i < list.length; i += 5000) {
+    const chunk = list.slice(i, i + 5000);
+    const r = await es(`/${indices}/_search`, {
+      method: 'POST', url,
+      body: { size: chunk.length, _source: false, query: { ids: { values: chunk } } },
+    });
+    const found = new Set(r.body.hits.hits.map((h) => h._id));
+    for (const id of chunk) if (!found.has(id)) missing.push(id);
+  }
+  return { total, expected: list.length, missing };
+}
