@@ -1,0 +1,54 @@
+// Results → a Markdown report with ratios and an SVG bar chart.
+const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const pct = (a, b) => (a && b ? `${Math.round((a / b) * 100)}%` : '–');
+
+export function renderReport(r) {
+  const s = r.scenarios;
+  const ceiling = s['ceiling: do-nothing uWebSockets.js'];
+  const loader = s['ceiling: direct bulk loader'];
+  const lines = [];
+  lines.push(`# Spillway benchmark (${r.mode}), ${r.started}`, '');
+  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Load: wrk, ${64} keep-alive connections unless noted; Elasticsearch on the same machine.`, '');
+  lines.push('## Ingest (durable ack)', '');
+  lines.push('| scenario | req/s | msg/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | daemon CPU (cores) | peak RSS MiB | ÷ ceiling (req/s) |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [name, x] of Object.entries(s)) {
+    if (x.rps === undefined) continue;
+    const l = x.latencyMs;
+    lines.push(`| ${name}${x.connections !== 64 ? ` (${x.connections} conn)` : ''} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
+  }
+  lines.push('', '## Delivery into Elasticsearch', '');
+  lines.push('| scenario | messages | documents | exactly once | seconds | docs/s | ÷ direct loader | lag ack→searchable ms (mean / max) | RSS MiB |');
+  lines.push('| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |');
+  if (loader) lines.push(`| ceiling: direct bulk loader | ${f(loader.total)} | ${f(loader.total - loader.failed)} | – | ${f(loader.seconds, 1)} | ${f(loader.docsPerSecond)} | 100% | – | – |`);
+  for (const [name, x] of Object.entries(s)) {
+    if (!name.startsWith('delivery') && !name.startsWith('backlog')) continue;
+    const rss = x.rssMiB ?? x.peakRssWhileDrainingMiB;
+    lines.push(`| ${name} | ${f(x.acked)} | ${f(x.docs)} | ${x.delivered ? 'yes' : '**NO**'} | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${pct(x.docsPerSecond, loader?.docsPerSecond)} | ${x.lagMs ? `${f(x.lagMs.mean)} / ${f(x.lagMs.max)}` : '–'} | ${f(rss)} |`);
+  }
+  const b = s['backlog drain'];
+  if (b) lines.push('', `Backlog: ${f(b.acked)} messages held on disk with Elasticsearch away; daemon RSS ${f(b.rssWhileHeldMiB)} MiB while holding them, peak ${f(b.peakRssWhileDrainingMiB)} MiB while draining.`);
+  if (Object.keys(r.notRun).length) {
+    lines.push('', '## Not run', '');
+    for (const [k, v] of Object.entries(r.notRun)) lines.push(`- ${k}: ${v}`);
+  }
+  lines.push('', '![throughput](CHART)', '');
+  return { markdown: lines.join('\n'), svg: chart(s) };
+}
+
+function chart(s) {
+  const bars = Object.entries(s)
+    .map(([name, x]) => [name, x.messagesPerSecond ?? x.docsPerSecond])
+    .filter(([, v]) => v > 0);
+  const max = Math.max(...bars.map(([, v]) => v));
+  const h = 28;
+  const width = 900;
+  const rows = bars.map(([name, v], i) => {
+    const w = Math.max(1, Math.round((v / max) * 480));
+    const y = 30 + i * h;
+    return `<text x="0" y="${y + 16}" font-size="12">${esc(name)}</text><rect x="330" y="${y + 4}" width="${w}" height="18" fill="#3b82f6"/><text x="${336 + w}" y="${y + 17}" font-size="12">${Math.round(v).toLocaleString('en-US')}/s</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + bars.length * h}" font-family="sans-serif"><text x="0" y="16" font-size="14" font-weight="bold">messages (or documents) per second</text>${rows.join('')}</svg>\n`;
+}
+
+const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -1,0 +1,62 @@
+// Drive wrk (installed from Debian's packages when missing) with a POST body
+// and parse its report: requests/s, latency percentiles, non-2xx and errors.
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function ensureWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (e) {
+    if (e.code !== 'ENOENT' && e.status !== 1) throw e;
+    if (e.code === 'ENOENT') {
+      execFileSync('bash', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], { stdio: 'inherit' });
+    }
+  }
+}
+
+const toMs = (v, unit) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[unit] ?? 1);
+
+export function parseWrk(text) {
+  const pct = {};
+  for (const m of text.matchAll(/^\s+(50|75|90|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$/gm)) pct[m[1]] = toMs(m[2], m[3]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const maxMs = (() => {
+    const m = /Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)/.exec(text);
+    return m ? toMs(m[1], m[2]) : undefined;
+  })();
+  return {
+    rps, requests, non2xx,
+    socketErrors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
+    latencyMs: { p50: pct['50'], p90: pct['90'], p99: pct['99'], max: maxMs },
+  };
+}
+
+/**
+ * POST `body` to `url` with wrk. `rate` is not supported by wrk 4; the load
+ * is closed-loop with `connections` connections.
+ */
+export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {} }) {
+  const script = join(dir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
+  const hdrs = Object.entries({ 'Content-Type': 'application/json', ...headers })
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n');
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url]);
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve({ ...parseWrk(out), raw: out }) : reject(new Error(`wrk exited ${code}: ${out}`))));
+  });
+}
+
+function luaString(s) {
+  // Long bracket string; choose a level that does not occur in the body.
+  let level = '';
+  while (s.includes(`]${level}]`)) level += '=';
+  return `[${level}[${s}]${level}]`;
+}

@@ -1,0 +1,196 @@
+#!/usr/bin/env node
+// npm run bench [-- --quick] : Spillway measured side by side with its
+// ceilings in one run, on one machine, with one load tool. Writes
+// bench/results/<timestamp>.json and .md (with an SVG chart) and prints the
+// table. Exits non-zero when the bench crashes or when documents delivered
+// to Elasticsearch differ from messages acknowledged; never on speed.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { removeDir, startDaemon, stats, tempDir, waitFor, ROOT } from '../test/helpers/daemon.mjs';
+import { count, esScript, esUp, ES_URL, testIndex } from '../test/helpers/es.mjs';
+import { directLoad } from './lib/loader.mjs';
+import { largeEvent, ndjson, posEvent } from './lib/payloads.mjs';
+import { measure, memory } from './lib/proc.mjs';
+import { ensureWrk, runWrk } from './lib/wrk.mjs';
+import { renderReport } from './lib/report.mjs';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 8 : 30;
+const CONNECTIONS = 64;
+const DELIVERY_N = quick ? 100_000 : 1_000_000;
+const BACKLOG_N = quick ? 100_000 : 10_000_000;
+const work = tempDir('spillway-bench-');
+const results = { started: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), scenarios: {}, notRun: {} };
+const log = (...a) => console.error('[bench]', ...a);
+
+function machine() {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+async function noopServer() {
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'noop-server.mjs'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGKILL') };
+}
+
+async function wrkScenario(name, target, pid, opts) {
+  log(name);
+  const m = await measure(pid, () => runWrk({ seconds: SECONDS, connections: CONNECTIONS, dir: work, ...opts, url: target + opts.path }));
+  const { raw, ...r } = m.result;
+  const perRequest = opts.messagesPerRequest ?? 1;
+  results.scenarios[name] = {
+    ...r, messagesPerSecond: r.rps * perRequest, connections: opts.connections ?? CONNECTIONS,
+    cpuCores: m.cpuCores, peakRssMiB: m.peakRssMiB,
+  };
+}
+
+/** Post `total` messages as NDJSON batches; returns acknowledged count. */
+async function ingestBatches(url, total, { lines = 500, concurrency = 8, make = posEvent } = {}) {
+  const body = ndjson(lines, make);
+  let sent = 0;
+  let acked = 0;
+  async function worker() {
+    while (sent < total) {
+      sent += lines;
+      const r = await request(`${url}/rxb/bench/k${sent % 7}/delivery`, { method: 'POST', body });
+      const j = await r.body.json();
+      if (r.statusCode === 200) acked += j.count;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return acked;
+}
+
+async function deliveryScenario(name, startStack) {
+  log(name);
+  const idx = testIndex('bench');
+  const stack = await startStack(idx);
+  try {
+    const t0 = performance.now();
+    const acked = await ingestBatches(stack.edgeUrl, DELIVERY_N);
+    const ingestSeconds = (performance.now() - t0) / 1000;
+    await waitFor('delivery', async () => (await count(idx.all)) >= acked, { timeoutMs: 1_800_000, everyMs: 500 });
+    const seconds = (performance.now() - t0) / 1000;
+    const docs = await count(idx.all);
+    // Lag: ack → searchable, for single messages on an idle pipeline.
+    const lags = [];
+    for (let i = 0; i < 5; i++) {
+      const p0 = performance.now();
+      const r = await request(`${stack.edgeUrl}/rx/bench/lag/probe`, { method: 'POST', body: posEvent(i) });
+      const { uuid } = await r.body.json();
+      await waitFor('probe', async () => {
+        await request(`${ES_URL}/${idx.all}/_refresh`, { method: 'POST' }).then((x) => x.body.dump());
+        const s = await request(`${ES_URL}/${idx.all}/_count?q=_id:${uuid}`).then((x) => x.body.json());
+        return s.count === 1;
+      }, { timeoutMs: 60_000, everyMs: 20 });
+      lags.push(performance.now() - p0);
+    }
+    results.scenarios[name] = {
+      acked, docs: docs - 5, delivered: docs - 5 === acked, seconds, ingestSeconds,
+      docsPerSecond: acked / seconds, lagMs: { min: Math.min(...lags), max: Math.max(...lags), mean: lags.reduce((a, b) => a + b) / lags.length },
+      ...memory(stack.pid),
+    };
+    if (docs - 5 !== acked) throw new Error(`${name}: ${acked} acknowledged but ${docs - 5} documents`);
+  } finally {
+    await stack.stop();
+    await idx.cleanup();
+  }
+}
+
+async function main() {
+  ensureWrk();
+  if (!(await esUp())) {
+    const r = await esScript('start');
+    if (!r.ok) throw new Error(`Elasticsearch did not start:\n${r.output}`);
+  }
+
+  // ---- HTTP ceiling and ingest
+  const noop = await noopServer();
+  await wrkScenario('ceiling: do-nothing uWebSockets.js', noop.url, noop.pid, { path: '/rx/p/k/l', body: posEvent() });
+  noop.stop();
+
+  // Ingest alone: the stage is unreachable, so forwarders idle in backoff and
+  // the figure is the cost of accepting and durably storing.
+  const edgeDir = join(work, 'edge');
+  const edge = await startDaemon('edge', ['--path', edgeDir, '--ingest', 'http://127.0.0.1:9/in', '--retry-max', '5', '--log-level', 'warn']);
+  await wrkScenario('spillway /rx (300 B)', edge.url, edge.child.pid, { path: '/rx/pos/till/sale', body: posEvent() });
+  await wrkScenario('spillway /rx light load (4 conn)', edge.url, edge.child.pid, { path: '/rx/pos/till/sale', body: posEvent(), connections: 4 });
+  await wrkScenario('spillway /rx (8 KB)', edge.url, edge.child.pid, { path: '/rx/iot/sensor/reading', body: largeEvent() });
+  await wrkScenario('spillway /rxb (100 × 300 B)', edge.url, edge.child.pid, { path: '/rxb/pos/till/sale', body: ndjson(100), messagesPerRequest: 100, connections: 16 });
+  await wrkScenario('spillway /rxb (1000 × 300 B)', edge.url, edge.child.pid, { path: '/rxb/pos/till/sale', body: ndjson(1000), messagesPerRequest: 1000, connections: 8 });
+  const edgeStats = await stats(edge.url);
+  results.scenarios['spillway /rx (300 B)'].daemonAckMs = edgeStats.edge.ackLatencyMs;
+  await edge.kill();
+  removeDir(edgeDir);
+
+  // ---- Elasticsearch ceiling and delivery
+  log('ceiling: direct bulk loader');
+  const idx = testIndex('bench');
+  const direct = await directLoad({ node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, makePayload: posEvent });
+  results.scenarios['ceiling: direct bulk loader'] = direct;
+  await idx.cleanup();
+
+  await deliveryScenario('delivery: spillway all', async (idx) => {
+    const dir = join(work, 'all');
+    const d = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--interval', '0.1', '--log-level', 'warn']);
+    return { edgeUrl: d.url, pid: d.child.pid, stop: async () => { await d.kill(); removeDir(dir); } };
+  });
+  await deliveryScenario('delivery: spillway edge → beat', async (idx) => {
+    const dir = join(work, 'eb');
+    const beat = await startDaemon('beat', ['--index', idx.pattern, '--log-level', 'warn']);
+    const e = await startDaemon('edge', ['--path', dir, '--ingest', `${beat.url}/in`, '--interval', '0.1', '--log-level', 'warn']);
+    return { edgeUrl: e.url, pid: e.child.pid, stop: async () => { await e.kill(); await beat.kill(); removeDir(dir); } };
+  });
+
+  // ---- Backlog: Elasticsearch away while N messages arrive, then back.
+  log('backlog drain');
+  {
+    const idx = testIndex('bench');
+    const dir = join(work, 'backlog');
+    const down = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--es', 'http://127.0.0.1:9', '--log-level', 'error', '--maxq', String(BACKLOG_N * 2)]);
+    const acked = await ingestBatches(down.url, BACKLOG_N);
+    const held = memory(down.child.pid);
+    await down.stop();
+    const t0 = performance.now();
+    const up = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--log-level', 'warn']);
+    let peak = 0;
+    await waitFor('backlog to drain', async () => {
+      peak = Math.max(peak, memory(up.child.pid).rssMiB);
+      return (await stats(up.url)).edge.inQueue === 0;
+    }, { timeoutMs: 3_600_000, everyMs: 500 });
+    const seconds = (performance.now() - t0) / 1000;
+    const docs = await count(idx.all);
+    results.scenarios['backlog drain'] = {
+      acked, docs, delivered: docs === acked, seconds, docsPerSecond: acked / seconds,
+      rssWhileHeldMiB: held.rssMiB, peakRssWhileDrainingMiB: peak,
+    };
+    await up.kill();
+    removeDir(dir);
+    await idx.cleanup();
+    if (docs !== acked) throw new Error(`backlog: ${acked} acknowledged but ${docs} documents`);
+  }
+
+  results.notRun['peer: Go rxtx'] =
+    'github.com/txn2/rxtx is not served by the Go module proxy reachable from this machine (403), so no Go rxtx binary can be built here';
+  results.finished = new Date().toISOString();
+
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = results.started.replace(/[:.]/g, '-');
+  const { markdown, svg } = renderReport(results);
+  writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(results, null, 2));
+  writeFileSync(join(dir, `${stamp}.svg`), svg);
+  writeFileSync(join(dir, `${stamp}.md`), markdown.replace('CHART', `${stamp}.svg`));
+  console.log(markdown.replace('CHART', join('bench', 'results', `${stamp}.svg`)));
+}
+
+main()
+  .then(() => removeDir(work))
+  .catch((e) => {
+    console.error('[bench] FAILED:', e.stack ?? e);
+    removeDir(work);
+    process.exit(1);
+  });
