@@ -11,7 +11,9 @@ export function cpuSeconds(pid) {
 export function memory(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024 };
+  // RssFile is mostly LMDB's memory map (page cache the kernel can reclaim);
+  // RssAnon is the process's own memory (heaps, buffers).
+  return { rssMiB: kb('VmRSS') / 1024, peakRssMiB: kb('VmHWM') / 1024, anonRssMiB: kb('RssAnon') / 1024, fileRssMiB: kb('RssFile') / 1024 };
 }
 
 /** Measure CPU (cores used on average) of `pid` while `fn` runs. */

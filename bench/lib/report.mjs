@@ -10,12 +10,12 @@ export function renderReport(r) {
   lines.push(`# Spillway benchmark (${r.mode}), ${r.started}`, '');
   lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Load: wrk, ${64} keep-alive connections unless noted; Elasticsearch on the same machine.`, '');
   lines.push('## Ingest (durable ack)', '');
-  lines.push('| scenario | req/s | msg/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | daemon CPU (cores) | peak RSS MiB | ÷ ceiling (req/s) |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| scenario | req/s | msg/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | daemon CPU (cores) | peak RSS MiB | anon RSS MiB | ÷ ceiling (req/s) |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, x] of Object.entries(s)) {
     if (x.rps === undefined) continue;
     const l = x.latencyMs;
-    lines.push(`| ${name}${x.connections !== 64 ? ` (${x.connections} conn)` : ''} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
+    lines.push(`| ${name} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${f(x.anonRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
   }
   lines.push('', '## Delivery into Elasticsearch', '');
   lines.push('| scenario | messages | documents | exactly once | seconds | docs/s | ÷ direct loader | lag ack→searchable ms (mean / max) | RSS MiB |');
@@ -27,7 +27,7 @@ export function renderReport(r) {
     lines.push(`| ${name} | ${f(x.acked)} | ${f(x.docs)} | ${x.delivered ? 'yes' : '**NO**'} | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${pct(x.docsPerSecond, loader?.docsPerSecond)} | ${x.lagMs ? `${f(x.lagMs.mean)} / ${f(x.lagMs.max)}` : '–'} | ${f(rss)} |`);
   }
   const b = s['backlog drain'];
-  if (b) lines.push('', `Backlog: ${f(b.acked)} messages held on disk with Elasticsearch away; daemon RSS ${f(b.rssWhileHeldMiB)} MiB while holding them, peak ${f(b.peakRssWhileDrainingMiB)} MiB while draining.`);
+  if (b) lines.push('', `Backlog: ${f(b.acked)} messages held on disk with Elasticsearch away; daemon RSS ${f(b.rssWhileHeldMiB)} MiB (of which anonymous ${f(b.anonRssWhileHeldMiB)} MiB; the rest is LMDB's memory map) while holding them, peak ${f(b.peakRssWhileDrainingMiB)} MiB while draining.`);
   if (Object.keys(r.notRun).length) {
     lines.push('', '## Not run', '');
     for (const [k, v] of Object.entries(r.notRun)) lines.push(`- ${k}: ${v}`);

@@ -39,13 +39,19 @@ export function parseWrk(text) {
  * POST `body` to `url` with wrk. `rate` is not supported by wrk 4; the load
  * is closed-loop with `connections` connections.
  */
-export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {} }) {
+export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {}, fleet = 0 }) {
   const script = join(dir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   const hdrs = Object.entries({ 'Content-Type': 'application/json', ...headers })
     .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n');
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n`);
+  // fleet > 0: each request comes from one of `fleet` devices, replacing {n} in the path.
+  const path = new URL(url).pathname;
+  const perDevice = fleet > 0
+    ? `request = function()\n  local p = (${luaString(path)}):gsub("{n}", tostring(math.random(1, ${fleet})))\n  return wrk.format(nil, p)\nend\n`
+    : '';
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}`);
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, url]);
+    const target = fleet > 0 ? url.replace(/\{n\}/g, '1') : url;
+    const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, target]);
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));

@@ -110,8 +110,10 @@ export class ShardDrainer {
         });
       } catch (e) {
         this.o.onFailed(batch.messages.length, (e as Error).message);
+        // Stopping: a failing batch is not retried; it is on disk and goes again after the next start.
+        if (this.stop.signal.aborted) return;
         const retryAfter = (e as { retryAfterMs?: number }).retryAfterMs;
-        await sleep(retryAfter ?? backoffMs(attempt, 100, this.o.retryCapMs), hard);
+        await sleep(retryAfter ?? backoffMs(attempt, 100, this.o.retryCapMs), this.stop.signal);
         continue;
       }
       await this.o.db.transaction(() => {
