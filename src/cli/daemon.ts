@@ -17,7 +17,7 @@ import { createClient } from '../sinks/elasticsearch/client.js';
 import { ElasticsearchSink, type SinkEvents } from '../sinks/elasticsearch/sink.js';
 import { registerStageRoutes } from '../stage/in-route.js';
 import { EsReadiness } from '../stage/readiness.js';
-import { SeqAllocator, parseSeq } from '../store/seq.js';
+import { SeqAllocator, parseSeq, timeSeed } from '../store/seq.js';
 import { highestSeq, openShards, prepareDirectory, type Shard } from '../store/shards.js';
 import { StoreState } from '../store/state.js';
 import { WriteQueue } from '../store/write-queue.js';
@@ -75,8 +75,10 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     prepareDirectory(config.path);
     dbs = openShards(config);
     const seqBuffer = SeqAllocator.createShared();
+    const seqs = new SeqAllocator(seqBuffer);
     const top = highestSeq(dbs);
-    if (top !== undefined) new SeqAllocator(seqBuffer).advancePast(parseSeq(top));
+    if (top !== undefined) seqs.advancePast(parseSeq(top));
+    seqs.advancePast(timeSeed() - 1n);
     const st = new StoreState(dbs, config.maxq, config.maxBytes);
     state = st;
     const em = new EdgeMetrics(registry, config.name);
@@ -159,6 +161,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   if (hasStage) {
     const client = createClient({ nodes: config.es });
     readiness = new EsReadiness(client, log, config);
+    readiness.onFirstReady = () => forwarders?.release();
     await readiness.start();
     if (config.role === 'beat') {
       sink = new ElasticsearchSink({
@@ -233,7 +236,8 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     clearInterval(sampler);
     readiness?.stop();
     const deadline = Date.now() + config.shutdownTimeout * 1000 * 0.8;
-    await queue?.idle();
+    const settle = new Promise((r) => setTimeout(r, config.shutdownTimeout * 1000 * 0.4).unref());
+    await Promise.race([queue?.idle(), settle]);
     await forwarders?.stop(deadline);
     await pool?.destroy();
     await sink?.close();

@@ -3,6 +3,7 @@
  * win over defaults. Every failure is a ConfigError with a one-line message;
  * the CLI prints it and exits 2.
  */
+import { IndexPattern } from '../sinks/elasticsearch/index-name.js';
 import { OPTIONS, ROLES, type Config, type OptionSpec, type Role } from './options.js';
 
 export class ConfigError extends Error {
@@ -148,6 +149,14 @@ function validate(c: Config): void {
   if (c.role === 'edge') checkUrl(c.ingest, '--ingest');
   if (c.role !== 'edge') for (const u of c.es) checkUrl(u, '--es');
   if (!c.dlqIndex) c.dlqIndex = `${c.index}-dlq`;
+  for (const [flag, pattern] of [['--index', c.index], ['--dlq-index', c.dlqIndex]] as const) {
+    if (!pattern) throw new ConfigError(`${flag}: must not be empty`);
+    try {
+      new IndexPattern(pattern);
+    } catch (e) {
+      throw new ConfigError(`${flag}: ${(e as Error).message}`);
+    }
+  }
   c.forwarders = Math.min(c.forwarders, c.shards);
 }
 

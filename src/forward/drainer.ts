@@ -116,9 +116,17 @@ export class ShardDrainer {
         await sleep(retryAfter ?? backoffMs(attempt, 100, this.o.retryCapMs), this.stop.signal);
         continue;
       }
-      await this.o.db.transaction(() => {
-        for (const key of batch.keys) this.o.db.remove(key);
-      });
+      try {
+        await this.o.db.transaction(() => {
+          for (const key of batch.keys) this.o.db.remove(key);
+        });
+      } catch (e) {
+        // Delivered but still on disk: read the shard again from its start, so
+        // these go once more (a harmless duplicate send: receivers deduplicate).
+        this.o.onFailed(0, `delivered batch not deleted: ${(e as Error).message}`);
+        this.lastKey = undefined;
+        return;
+      }
       this.o.onDelivered(batch.messages.length, performance.now() - t0);
       return;
     }

@@ -1,7 +1,9 @@
 /**
  * Main-thread side of the forwarder threads: starts them with their share
- * of the shards (shard i goes to thread i mod N), relays their reports, and
- * stops them gracefully within a deadline.
+ * of the shards (shard i goes to thread i mod N), relays their reports,
+ * restarts a thread that dies, and stops them gracefully within a deadline.
+ * In all mode the threads wait for release() (Elasticsearch reachable and
+ * the index templates in place) before they write anything.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -9,26 +11,47 @@ import type { Config } from '../config/options.js';
 import type { ForwarderData, FromForwarder, ToForwarder } from './protocol.js';
 
 const SCRIPT = new URL('../workers/forwarder.js', import.meta.url);
+const RESTART_DELAY_MS = 1000;
 
 export class Forwarders {
   private readonly workers: Worker[] = [];
-  private readonly exited: Promise<void>[] = [];
+  private released = false;
+  private stopping = false;
 
-  constructor(config: Config, log: Logger, onReport: (m: FromForwarder) => void) {
-    for (let f = 0; f < config.forwarders; f++) {
-      const shards = [];
-      for (let s = f; s < config.shards; s += config.forwarders) shards.push(s);
-      const data: ForwarderData = { config, shards };
-      const worker = new Worker(SCRIPT, { workerData: data, name: `forwarder-${f}` });
-      worker.on('message', onReport);
-      worker.on('error', (e) => log.error({ err: e, forwarder: f }, 'forwarder thread failed'));
-      this.exited.push(new Promise((r) => worker.once('exit', () => r())));
-      this.workers.push(worker);
-    }
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly onReport: (m: FromForwarder) => void,
+  ) {
+    for (let f = 0; f < config.forwarders; f++) this.spawn(f);
+  }
+
+  private spawn(f: number): void {
+    const shards = [];
+    for (let s = f; s < this.config.shards; s += this.config.forwarders) shards.push(s);
+    const data: ForwarderData = { config: this.config, shards };
+    const worker = new Worker(SCRIPT, { workerData: data, name: `forwarder-${f}` });
+    worker.on('message', this.onReport);
+    worker.on('error', (e) => this.log.error({ err: e, forwarder: f }, 'forwarder thread failed'));
+    worker.once('exit', (code) => {
+      if (this.stopping) return;
+      this.log.error({ forwarder: f, code }, 'forwarder thread exited; restarting it');
+      setTimeout(() => !this.stopping && this.spawn(f), RESTART_DELAY_MS).unref();
+    });
+    if (this.released) worker.postMessage({ type: 'start' } satisfies ToForwarder);
+    this.workers[f] = worker;
+  }
+
+  /** Let the threads start draining (all mode waits for this). */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const w of this.workers) w.postMessage({ type: 'start' } satisfies ToForwarder);
   }
 
   /** Ask every thread to finish its batches in flight by `deadline`, then end them. */
   async stop(deadline: number): Promise<void> {
+    this.stopping = true;
     const stopped = this.workers.map(
       (w) =>
         new Promise<void>((resolve) => {
@@ -40,6 +63,5 @@ export class Forwarders {
     const timer = new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now()) + 500).unref());
     await Promise.race([Promise.all(stopped), timer]);
     await Promise.all(this.workers.map((w) => w.terminate()));
-    await Promise.all(this.exited);
   }
 }

@@ -7,7 +7,7 @@ export interface ForwarderData {
   shards: number[];
 }
 
-export type ToForwarder = { type: 'stop'; deadline: number };
+export type ToForwarder = { type: 'start' } | { type: 'stop'; deadline: number };
 
 export type FromForwarder =
   | { type: 'delivered'; shard: number; count: number; ms: number }

@@ -53,7 +53,7 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
     // Refusals that do not depend on the body still read it, to keep the connection usable.
     const refusal = ctx.isClosing()
       ? 'shutting down'
-      : config.overflow === 'refuse' ? ctx.state.fullReason() : undefined;
+      : config.overflow === 'refuse' ? ctx.state.fullReason(ctx.queue.queued) : undefined;
 
     readBody(ex, req, {
       limit,

@@ -12,6 +12,7 @@ export class EsReadiness {
   private reason: string | undefined = 'Elasticsearch not checked yet';
   private templatesInstalled: boolean;
   private timer: NodeJS.Timeout | undefined;
+  private firstReadyFired = false;
 
   constructor(
     private readonly client: Client,
@@ -37,21 +38,41 @@ export class EsReadiness {
     clearInterval(this.timer);
   }
 
+  /** Install the templates once; returns why not when that fails. */
+  private async ensureTemplates(): Promise<string | undefined> {
+    if (this.templatesInstalled) return undefined;
+    try {
+      await installTemplates(this.client, new IndexPattern(this.opts.index), new IndexPattern(this.opts.dlqIndex));
+    } catch (e) {
+      return `index templates not installed: ${(e as Error).message}`;
+    }
+    this.templatesInstalled = true;
+    this.log.info({ index: this.opts.index, dlqIndex: this.opts.dlqIndex }, 'index templates installed');
+    return undefined;
+  }
+
+  /** Called once, when Elasticsearch first answers and the templates are in place. */
+  onFirstReady?: () => void;
+
   private async check(): Promise<void> {
     const before = this.reason;
     try {
       // Cluster health rather than ping (HEAD /) or info (GET /): the minimal
       // distributions answer those with 405.
-      await this.client.cluster.health({}, { requestTimeout: 3000 });
-      if (!this.templatesInstalled) {
-        await installTemplates(this.client, new IndexPattern(this.opts.index), new IndexPattern(this.opts.dlqIndex));
-        this.templatesInstalled = true;
-        this.log.info({ index: this.opts.index, dlqIndex: this.opts.dlqIndex }, 'index templates installed');
+      const health = await this.client.cluster.health({}, { requestTimeout: 3000 });
+      if (health.status === 'red') {
+        this.reason = 'Elasticsearch cluster health is red';
+      } else {
+        this.reason = await this.ensureTemplates();
       }
-      this.reason = undefined;
     } catch (e) {
+      // Connection errors and HTTP errors alike: say which.
       const err = e as Error & { meta?: { statusCode?: number } };
       this.reason = `Elasticsearch unreachable: ${err.message || err.name}${err.meta?.statusCode ? ` (HTTP ${err.meta.statusCode})` : ''}`;
+    }
+    if (!this.reason && !this.firstReadyFired) {
+      this.firstReadyFired = true;
+      this.onFirstReady?.();
     }
     if (before && !this.reason) this.log.info('Elasticsearch reachable');
     if (!before && this.reason) this.log.warn({ reason: this.reason }, 'Elasticsearch lost');

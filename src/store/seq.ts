@@ -16,6 +16,18 @@ export function dayBase(now = new Date()): bigint {
   return BigInt(day) * DAY_FACTOR;
 }
 
+/**
+ * Where a fresh process starts counting: the day's base plus a thousand per
+ * millisecond since midnight (UTC). A restart later the same day therefore
+ * starts above every seq the previous run can have issued, even when all of
+ * them were delivered and deleted, unless that run averaged more than a
+ * million messages a second.
+ */
+export function timeSeed(now = new Date()): bigint {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return dayBase(now) + BigInt(now.getTime() - midnight) * 1000n;
+}
+
 export function formatSeq(value: bigint): string {
   return value.toString().padStart(19, '0');
 }

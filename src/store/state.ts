@@ -40,8 +40,10 @@ export class StoreState {
   }
 
   /** Why new messages are refused now, or undefined when there is room. */
-  fullReason(): string | undefined {
-    if (this.total >= this.maxq) return `store full: ${this.total} messages held (--maxq ${this.maxq})`;
+  fullReason(pending = 0): string | undefined {
+    if (this.total + pending >= this.maxq) {
+      return `store full: ${this.total + pending} messages held or being written (--maxq ${this.maxq})`;
+    }
     if (this.maxBytes > 0 && this.usedBytesTotal >= this.maxBytes) {
       return `store full: ${this.usedBytesTotal} bytes used (--max-bytes ${this.maxBytes})`;
     }
@@ -52,6 +54,9 @@ export class StoreState {
   sample(): ShardView[] {
     let total = 0;
     this.views = this.dbs.map((db, shard) => {
+      // The running count drifts only when drop-oldest removes a message a
+      // forwarder also delivers; the sample puts it right.
+      this.held[shard] = entryCount(db);
       const bytes = usedBytes(db);
       total += bytes;
       const view: ShardView = { shard, messages: this.held[shard]!, bytes };

@@ -63,10 +63,18 @@ const drainers = owned.map(
       onFailed: (count, reason) => post({ type: 'failed', shard, count, reason }),
     }),
 );
-const finished = Promise.all(drainers.map((d) => d.run()));
+// Edge mode drains at once; all mode waits until the main thread has seen
+// Elasticsearch answer and installed the templates, so no index is created
+// with dynamic mappings first.
+let finished: Promise<unknown> | undefined;
+const start = () => (finished ??= Promise.all(drainers.map((d) => d.run())));
+if (config.role !== 'all') start();
 
 parentPort!.on('message', async (msg: ToForwarder) => {
-  if (msg.type !== 'stop') return;
+  if (msg.type === 'start') {
+    start();
+    return;
+  }
   for (const d of drainers) d.stopAt(msg.deadline);
   await finished;
   await sink.close().catch(() => {});
