@@ -36,7 +36,8 @@ test('Elasticsearch stopped mid-stream and restarted: every acknowledged message
   const check = await checkExactlyOnce(idx.all, load.acked);
   assert.equal(check.missing.length, 0, 'lost');
   assert.equal(check.total, 30_000, 'duplicated');
-  assert.ok((await stats(d.url)).edge.txFails > 0, 'deliveries failed while it was down');
+  const s = await stats(d.url);
+  assert.ok(s.stage.retried > 0 || s.edge.txFails > 0, 'writes were retried while it was down');
 });
 
 test('Elasticsearch answering 429 (write queue of 1) under load: everything lands once', { timeout: 600_000 }, async (t) => {
