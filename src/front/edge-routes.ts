@@ -13,6 +13,7 @@ import type { StoreState } from '../store/state.js';
 import type { WriteQueue } from '../store/write-queue.js';
 import { CORS_HEADERS, exchange, fail, ok, readBody, send, type Exchange } from './http.js';
 import { checkIdempotencyKey, parseRxPath } from './route-path.js';
+import { PayloadError, inflate, payloadText } from '../store/payload.js';
 
 export interface EdgeContext {
   config: Config;
@@ -60,6 +61,17 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
       onTooLarge: () => refuse(ex, 413, `body is larger than ${limit} bytes`, 'too_large', CORS_ORIGIN, true),
       onBody: (body) => {
         if (refusal) return refuse(ex, 503, refusal, refusal.startsWith('store') ? 'full' : 'closing', RETRY_AFTER);
+        if (target.mode === 'rxa') {
+          // /rxa answers before the write, so it checks the body here, on the
+          // main thread: bad input still gets its 4xx. (Opt-in route; the cost
+          // of a JSON.parse here is the price of its early answer.)
+          try {
+            payloadText(encoding === 'gzip' ? inflate(body, config.maxBody) : body, config.maxDepth);
+          } catch (e) {
+            if (!(e instanceof PayloadError)) throw e;
+            return refuse(ex, e.status, e.message, 'body');
+          }
+        }
         const shard = shardFor(target.producer, target.key, config.shards);
         const written = ctx.queue.submit(shard, {
           body, producer: target.producer, key: target.key, label: target.label,
