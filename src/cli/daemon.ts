@@ -32,6 +32,9 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
+/** Write tasks per shard in flight: one committing while the next is prepared. */
+const TASKS_PER_SHARD = 2;
+
 const WRITER_SCRIPT = new URL('../workers/writer.js', import.meta.url).href;
 
 function stageEvents(m: StageMetrics): Required<SinkEvents> {
@@ -95,13 +98,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       maxThreads: config.writers,
       idleTimeout: Number.MAX_SAFE_INTEGER,
       // Writers mostly wait on LMDB's commit thread; let one serve several shards.
-      concurrentTasksPerWorker: Math.max(1, Math.ceil(config.shards / config.writers)),
+      concurrentTasksPerWorker: Math.max(1, Math.ceil((config.shards * TASKS_PER_SHARD) / config.writers)),
       workerData: writerData,
     });
     queue = new WriteQueue(pool, {
       shards: config.shards,
       maxItems: 2048,
       maxBytes: 8 * 1024 * 1024,
+      perShard: TASKS_PER_SHARD,
       dropFor: config.overflow === 'drop-oldest'
         ? (_shard, incoming) => Math.max(0, st.total + incoming - config.maxq)
         : undefined,

@@ -1,12 +1,13 @@
 /**
  * Main-thread intake of the store: group commit per shard.
  *
- * Requests for a shard queue up while that shard's previous task is being
- * committed; when it returns, everything queued meanwhile goes to a writer
+ * Requests for a shard queue up while that shard's tasks are being
+ * committed; when one returns, everything queued meanwhile goes to a writer
  * as one task (one transaction, one fsync). An idle shard flushes at the end
  * of the current event-loop turn, so a lone request waits microseconds, not a
- * timer. One task per shard at a time matches LMDB's single writer per
- * environment and keeps a shard's seqs in arrival order.
+ * timer. A few tasks per shard may be in flight (`perShard`): one is being
+ * committed while the next is parsed; LMDB's single writer per environment
+ * orders them, and seqs are assigned inside the transaction.
  */
 import type { Piscina } from 'piscina';
 import type { WriteItem, WriteOutcome, WriteResult, WriteTask } from '../workers/writer-protocol.js';
@@ -26,6 +27,8 @@ export interface WriteQueueOptions {
   maxItems: number;
   /** Most body bytes in one task (a single larger body still goes alone). */
   maxBytes: number;
+  /** Tasks of one shard in flight at once (seqs are assigned inside the transaction, so order holds). */
+  perShard: number;
   /** Messages to drop from a shard before writing (drop-oldest overflow), asked per task. */
   dropFor?: (shard: number, incoming: number) => number;
   onOutcome?: (shard: number, outcome: WriteOutcome) => void;
@@ -33,20 +36,20 @@ export interface WriteQueueOptions {
 
 export class WriteQueue {
   private readonly pending: Pending[][];
-  private readonly busy: boolean[];
+  private readonly busy: number[];
   private scheduled = false;
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly pool: Piscina, private readonly opts: WriteQueueOptions) {
     this.pending = Array.from({ length: opts.shards }, () => []);
-    this.busy = new Array(opts.shards).fill(false);
+    this.busy = new Array(opts.shards).fill(0);
   }
 
   submit(shard: number, req: WriteRequest): Promise<WriteResult> {
     return new Promise((resolve) => {
       this.pending[shard]!.push({ req, resolve });
-      if (!this.busy[shard] && !this.scheduled) {
+      if (this.busy[shard]! < this.opts.perShard && !this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flushIdle());
       }
@@ -68,7 +71,7 @@ export class WriteQueue {
 
   private flushIdle(): void {
     this.scheduled = false;
-    for (let s = 0; s < this.pending.length; s++) if (!this.busy[s]) this.flush(s);
+    for (let s = 0; s < this.pending.length; s++) while (this.busy[s]! < this.opts.perShard && this.pending[s]!.length > 0) this.flush(s);
   }
 
   private flush(shard: number): void {
@@ -94,7 +97,7 @@ export class WriteQueue {
       off += body.length;
     }
     const task: WriteTask = { shard, buffer, items, drop: this.opts.dropFor?.(shard, batch.length) ?? 0 };
-    this.busy[shard] = true;
+    this.busy[shard]!++;
     this.inflight += batch.length;
     this.pool
       .run(task, { transferList: [buffer.buffer as ArrayBuffer] })
@@ -109,7 +112,7 @@ export class WriteQueue {
         },
       )
       .finally(() => {
-        this.busy[shard] = false;
+        this.busy[shard]!--;
         this.inflight -= batch.length;
         this.flush(shard);
         if (this.queued === 0) for (const w of this.idleWaiters.splice(0)) w();

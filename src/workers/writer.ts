@@ -1,13 +1,13 @@
 /**
- * Writer thread (piscina). For one shard at a time: validate each request's
+ * Writer thread (piscina). For one shard per task: validate each request's
  * body, build its Messages, and commit them all in one LMDB transaction. The
- * returned promise resolves only after that commit is flushed to disk; the
+ * returned promise resolves only after that commit is synced to disk; the
  * HTTP front sends its 200s after that.
  */
 import { randomUUID } from 'node:crypto';
 import Piscina from 'piscina';
 import { v5 as uuidv5 } from 'uuid';
-import { encodeRecord, storeTime, type StoredMessage } from '../store/message.js';
+import { encodeRecord, storeTime } from '../store/message.js';
 import { PayloadError, inflate, ndjsonPayloads, payloadText } from '../store/payload.js';
 import { SeqAllocator, formatSeq } from '../store/seq.js';
 import { openShards, type Shard } from '../store/shards.js';
@@ -57,33 +57,40 @@ export default async function write(task: WriteTask): Promise<WriteOutcome> {
   let dropped = 0;
   if (total > 0) {
     const time = storeTime();
-    let next = seqs.reserve(total);
-    const records: [string, Buffer][] = [];
+    // Records are built outside the transaction; only their keys (seqs) are
+    // assigned inside it, under LMDB's write lock, so a shard's seqs follow
+    // its commit order even with several tasks for one shard in flight on
+    // different threads. Forwarders rely on that: a committed seq is never
+    // below one they have already read.
+    const values: Buffer[] = [];
+    const firsts: { index: number; uuid: string; offset: number; count: number }[] = [];
     for (const { index, payloads } of accepted) {
       const item = task.items[index]!;
-      let first: StoredMessage | undefined;
+      firsts.push({ index, uuid: '', offset: values.length, count: payloads.length });
       payloads.forEach((payloadJson, i) => {
-        const m: StoredMessage = {
-          seq: formatSeq(next++), time, uuid: uuidFor(item, i, payloads.length),
-          producer: item.producer, key: item.key, label: item.label, payloadJson,
-        };
-        first ??= m;
-        const value = encodeRecord(m);
+        const uuid = uuidFor(item, i, payloads.length);
+        if (i === 0) firsts[firsts.length - 1]!.uuid = uuid;
+        const value = encodeRecord({ seq: '', time, uuid, producer: item.producer, key: item.key, label: item.label, payloadJson });
         bytes += value.length;
-        records.push([m.seq, value]);
+        values.push(value);
       });
-      results[index] = { ok: true, uuid: first!.uuid, seq: first!.seq, count: payloads.length };
     }
+    let firstSeq = 0n;
     try {
       await db.transaction(() => {
         if (task.drop > 0) dropped = dropOldest(db, task.drop);
-        for (const [k, v] of records) db.put(k, v);
+        firstSeq = seqs.reserve(values.length);
+        for (let i = 0; i < values.length; i++) db.put(formatSeq(firstSeq + BigInt(i)), values[i]!);
       });
-      await db.flushed;
+      // With overlappingSync off the transaction's promise resolves after
+      // LMDB's synced commit: the records are on disk.
     } catch (e) {
       const message = `store cannot write: ${(e as Error).message}`;
       for (const { index } of accepted) results[index] = { ok: false, status: 503, message };
       return { results, written: 0, bytes: 0, dropped: 0 };
+    }
+    for (const f of firsts) {
+      results[f.index] = { ok: true, uuid: f.uuid, seq: formatSeq(firstSeq + BigInt(f.offset)), count: f.count };
     }
   }
   return { results, written: total, bytes, dropped };
