@@ -126,7 +126,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     const events = stageMetrics ? stageEvents(stageMetrics) : undefined;
     forwarders = new Forwarders(config, log, (m: FromForwarder) => {
       if (m.type === 'delivered') {
-        st.removed(m.shard, m.count);
+        st.removed(m.shard, m.removed);
         em.txBatches.inc();
         em.txMessages.inc(m.count);
         em.txLatency.recordMs(m.ms);
@@ -228,7 +228,14 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   app.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
 
   // ---- listen
-  const token = await new Promise<unknown>((resolve) => app.listen(config.host, config.port, resolve));
+  // Exclusive: uWS otherwise sets SO_REUSEPORT, and a second Spillway on the
+  // same port would silently share it.
+  const LIBUS_LISTEN_EXCLUSIVE_PORT = 1;
+  const token = await new Promise<unknown>((resolve) =>
+    (app.listen as unknown as (h: string, p: number, o: number, cb: (t: unknown) => void) => void)(
+      config.host, config.port, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve,
+    ),
+  );
   if (!token) {
     await teardown();
     throw new ListenError(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`);

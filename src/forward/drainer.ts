@@ -26,7 +26,8 @@ export interface DrainerOptions {
   retryCapMs: number;
   /** How long an idle shard waits before looking again. */
   pollMs?: number;
-  onDelivered(count: number, ms: number): void;
+  /** `count` messages delivered, `removed` of them deleted here (the rest were dropped meanwhile). */
+  onDelivered(count: number, removed: number, ms: number): void;
   onFailed(count: number, reason: string): void;
 }
 
@@ -102,6 +103,10 @@ export class ShardDrainer {
     const hard = this.hardStop.signal;
     for (let attempt = 0; !hard.aborted; attempt++) {
       const t0 = performance.now();
+      // A retry resends what is still on disk: --overflow drop-oldest may have
+      // removed some of the batch meanwhile, and a dropped message stays dropped.
+      if (attempt > 0) this.forgetDropped(batch);
+      if (batch.keys.length === 0) return;
       try {
         await this.o.sink.deliver(batch.messages, {
           batchUuid: batch.uuid,
@@ -116,9 +121,14 @@ export class ShardDrainer {
         await sleep(retryAfter ?? backoffMs(attempt, 100, this.o.retryCapMs), this.stop.signal);
         continue;
       }
+      let removed = 0;
       try {
         await this.o.db.transaction(() => {
-          for (const key of batch.keys) this.o.db.remove(key);
+          for (const key of batch.keys) {
+            if (!this.o.db.doesExist(key)) continue;
+            this.o.db.remove(key);
+            removed++;
+          }
         });
       } catch (e) {
         // Delivered but still on disk: read the shard again from its start, so
@@ -127,9 +137,21 @@ export class ShardDrainer {
         this.lastKey = undefined;
         return;
       }
-      this.o.onDelivered(batch.messages.length, performance.now() - t0);
+      this.o.onDelivered(batch.messages.length, removed, performance.now() - t0);
       return;
     }
     // Hard stop: the batch stays on disk and is sent again after the next start.
+  }
+
+  private forgetDropped(batch: Batch): void {
+    const keys: string[] = [];
+    const messages: StoredMessage[] = [];
+    batch.keys.forEach((key, i) => {
+      if (!this.o.db.doesExist(key)) return;
+      keys.push(key);
+      messages.push(batch.messages[i]!);
+    });
+    batch.keys = keys;
+    batch.messages = messages;
   }
 }

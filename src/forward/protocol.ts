@@ -10,7 +10,7 @@ export interface ForwarderData {
 export type ToForwarder = { type: 'start' } | { type: 'stop'; deadline: number };
 
 export type FromForwarder =
-  | { type: 'delivered'; shard: number; count: number; ms: number }
+  | { type: 'delivered'; shard: number; count: number; removed: number; ms: number }
   | { type: 'failed'; shard: number; count: number; reason: string }
   | { type: 'sink'; event: 'bulk' | 'bulkFailed' | 'indexed' | 'retried' | 'deadLettered'; n: number; ms?: number }
   | { type: 'stopped' };

@@ -12,8 +12,8 @@
  * measured reason: 0.33 ms per commit against 1.8 ms with overlappingSync
  * plus awaiting `flushed`).
  */
-import { mkdirSync, accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 
 export type Shard = RootDatabase<Buffer, string>;
@@ -32,13 +32,68 @@ export function shardFile(loc: StoreLocation, index: number): string {
   return join(loc.path, `${loc.name}-${String(index).padStart(2, '0')}.mdb`);
 }
 
-/** Create the directory and check it is writable; a clear error otherwise. */
+/**
+ * Create the directory and check it is writable; a clear error otherwise.
+ * Components are created one at a time: Node 20's recursive mkdir loops
+ * forever where mkdir answers ENOENT under an existing parent (/proc).
+ */
 export function prepareDirectory(path: string): void {
+  const missing: string[] = [];
+  let dir = resolve(path);
   try {
-    mkdirSync(path, { recursive: true });
+    while (!isDirectory(dir)) {
+      missing.unshift(dir);
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+    for (const d of missing) mkdirSync(d);
     accessSync(path, constants.W_OK | constants.R_OK);
   } catch (e) {
     throw new StoreOpenError(`--path ${path} is not a writable directory: ${(e as Error).message}`);
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * LMDB's meta page starts with a page header and then the magic 0xBEEFC0DE:
+ * at byte 16 in upstream LMDB, at byte 24 in the LMDB that lmdb-js builds.
+ */
+const LMDB_MAGIC = 0xbeefc0de;
+
+/**
+ * Refuse a file that is not an LMDB environment before lmdb-js opens it:
+ * the native open does not fail cleanly on a foreign file (it can crash the
+ * process), and the file must never be overwritten.
+ */
+function checkForeign(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new StoreOpenError(`${file} cannot be read: ${(e as Error).message}`);
+  }
+  try {
+    const size = statSync(file).size;
+    if (size === 0) return; // created but never initialised: LMDB sets it up
+    const head = Buffer.alloc(28);
+    const n = readSync(fd, head, 0, 28, 0);
+    if (n < 28 || (head.readUInt32LE(16) !== LMDB_MAGIC && head.readUInt32LE(24) !== LMDB_MAGIC)) {
+      throw new StoreOpenError(
+        `${file} is not an LMDB shard (no LMDB magic in its first page); it is not touched: ` +
+          'move it away, or point --path/--name elsewhere',
+      );
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -47,6 +102,7 @@ export function openShards(loc: StoreLocation): Shard[] {
   for (let i = 0; i < loc.shards; i++) {
     const file = shardFile(loc, i);
     try {
+      checkForeign(file);
       const db = open<Buffer, string>({
         path: file,
         noSubdir: true,
@@ -61,6 +117,7 @@ export function openShards(loc: StoreLocation): Shard[] {
       shards.push(db);
     } catch (e) {
       for (const db of shards) db.close();
+      if (e instanceof StoreOpenError) throw e;
       throw new StoreOpenError(
         `${file} cannot be opened as an LMDB shard (${(e as Error).message}); ` +
           'it is not touched: move it away if it is not a Spillway store',

@@ -1,7 +1,7 @@
 /**
  * Main-thread view of the store: how many messages are held (exact: counted
- * from disk at start, then kept up to date from writer and forwarder
- * reports), bytes of pages used and the oldest message per shard (sampled).
+ * from disk at start, then kept up to date from writer and forwarder reports
+ * of keys actually written and deleted), bytes of pages used and the oldest message per shard (sampled).
  * It decides when the store is full.
  */
 import { decodeRecord } from './message.js';
@@ -35,8 +35,12 @@ export class StoreState {
     this.held[shard]! += n;
   }
 
+  /**
+   * No clamp at zero: a forwarder can report a delete before the main thread
+   * has the writer's report of that commit, and the two must cancel exactly.
+   */
   removed(shard: number, n: number): void {
-    this.held[shard] = Math.max(0, this.held[shard]! - n);
+    this.held[shard]! -= n;
   }
 
   /** Why new messages are refused now, or undefined when there is room. */
@@ -54,9 +58,6 @@ export class StoreState {
   sample(): ShardView[] {
     let total = 0;
     this.views = this.dbs.map((db, shard) => {
-      // The running count drifts only when drop-oldest removes a message a
-      // forwarder also delivers; the sample puts it right.
-      this.held[shard] = entryCount(db);
       const bytes = usedBytes(db);
       total += bytes;
       const view: ShardView = { shard, messages: this.held[shard]!, bytes };

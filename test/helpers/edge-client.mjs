@@ -180,10 +180,17 @@ export async function waitDelivered(receiver, uuids, timeoutMs = 60_000) {
 
 /** Wait until the edge holds nothing (inQueue 0 and no write pending). */
 export async function waitEmpty(base, timeoutMs = 60_000) {
-  return waitFor('the edge store to drain', async () => {
-    const s = (await stats(base)).edge;
-    return s.inQueue === 0 && s.writesPending === 0 ? s : undefined;
-  }, { timeoutMs });
+  let last;
+  try {
+    return await waitFor('the edge store to drain', async () => {
+      last = (await stats(base)).edge;
+      return last.inQueue === 0 && last.writesPending === 0 ? last : undefined;
+    }, { timeoutMs });
+  } catch (e) {
+    const { shards, ackLatencyMs, txLatencyMs, ...rest } = last ?? {};
+    e.message += `: last /stats edge ${JSON.stringify(rest)} shards ${JSON.stringify(shards)}`;
+    throw e;
+  }
 }
 
 /**
