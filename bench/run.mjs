@@ -16,8 +16,10 @@ import { largeEvent, ndjson, posEvent } from './lib/payloads.mjs';
 import { measure, memory } from './lib/proc.mjs';
 import { ensureWrk, runWrk } from './lib/wrk.mjs';
 import { renderReport } from './lib/report.mjs';
+import { sweep, sweepMarkdown } from './sweep.mjs';
 
 const quick = process.argv.includes('--quick');
+const sweepOnly = process.argv.includes('--sweep');
 const SECONDS = quick ? 8 : 30;
 const CONNECTIONS = 64;
 const DELIVERY_N = quick ? 100_000 : 1_000_000;
@@ -106,6 +108,17 @@ async function main() {
   if (!(await esUp())) {
     const r = await esScript('start');
     if (!r.ok) throw new Error(`Elasticsearch did not start:\n${r.output}`);
+  }
+  if (sweepOnly) {
+    const grid = await sweep({ seconds: quick ? 4 : 8, deliveryN: quick ? 50_000 : 200_000, log });
+    const dir = join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const stamp = results.started.replace(/[:.]/g, '-');
+    writeFileSync(join(dir, `sweep-${stamp}.json`), JSON.stringify({ machine: results.machine, ...grid }, null, 2));
+    const md = sweepMarkdown(grid);
+    writeFileSync(join(dir, `sweep-${stamp}.md`), md);
+    console.log(md);
+    return;
   }
 
   // ---- HTTP ceiling and ingest
