@@ -145,7 +145,8 @@ async function main() {
   // ---- Elasticsearch ceiling and delivery
   log('ceiling: direct bulk loader');
   const idx = testIndex('bench');
-  const direct = await directLoad({ node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, makePayload: posEvent });
+  // Same bulk size; concurrency 8 = what Spillway's two forwarders may have in flight (2 × --bulk-concurrency 4).
+  const direct = await directLoad({ node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, concurrency: 8, makePayload: posEvent });
   results.scenarios['ceiling: direct bulk loader'] = direct;
   await idx.cleanup();
 
