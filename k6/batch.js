@@ -33,7 +33,7 @@
 
 import http from 'k6/http';
 import { Counter } from 'k6/metrics';
-import { BASE_URL, NDJSON_HEADERS, checkOk, envDuration, envInt, envNum, envStr, ms, ndjson, probe, rxPath, vuBudget } from './lib/common.js';
+import { BASE_URL, NDJSON_HEADERS, checkOk, envDuration, envInt, envNum, envStr, ndjson, probe, rxPath, constantRateOptions } from './lib/common.js';
 
 const RATE = envInt('RATE', 20);
 const BATCH_LINES = envInt('BATCH_LINES', 100);
@@ -47,26 +47,9 @@ const GZIP = envStr('GZIP', '0') === '1';
 const sent = new Counter('spillway_messages_sent');
 const acked = new Counter('spillway_messages_acked');
 
-export const options = {
-  scenarios: {
-    batch: {
-      executor: 'constant-arrival-rate',
-      rate: RATE,
-      timeUnit: '1s',
-      duration: ms(DURATION),
-      ...vuBudget(RATE),
-      gracefulStop: '30s',
-    },
-  },
-  thresholds: {
-    'http_req_failed{scenario:batch}': [`rate<${MAX_ERROR_RATE}`],
-    'http_req_duration{scenario:batch}': [`p(99)<${P99_MS}`],
-    'checks{scenario:batch}': ['rate>0.99'],
-    dropped_iterations: [`rate<${Math.max(MAX_DROPPED * RATE, 0.001)}`],
-  },
-  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'max'],
-  tags: { target: BASE_URL },
-};
+export const options = constantRateOptions('batch', {
+  rate: RATE, duration: DURATION, p99Ms: P99_MS, maxErrorRate: MAX_ERROR_RATE, maxDropped: MAX_DROPPED, gracefulStop: '30s',
+});
 
 export function setup() {
   return probe(http);

@@ -29,7 +29,7 @@
 //   dropped_iterations   rate < MAX_DROPPED × RATE per second (the target kept up)
 
 import http from 'k6/http';
-import { BASE_URL, JSON_HEADERS, checkOk, envDuration, envInt, envNum, envStr, ms, posEvent, probe, rxPath, vuBudget } from './lib/common.js';
+import { BASE_URL, JSON_HEADERS, checkOk, envDuration, envInt, envNum, envStr, posEvent, probe, rxPath, constantRateOptions } from './lib/common.js';
 
 const RATE = envInt('RATE', 1000);
 const DURATION = envDuration('DURATION', '1m');
@@ -41,26 +41,9 @@ const TIMEOUT = envStr('TIMEOUT', '10s');
 
 if (!['rx', 'rxs', 'rxa'].includes(ROUTE)) throw new Error(`ROUTE=${ROUTE}: use rx, rxs or rxa (k6/batch.js covers rxb)`);
 
-export const options = {
-  scenarios: {
-    ingest: {
-      executor: 'constant-arrival-rate',
-      rate: RATE,
-      timeUnit: '1s',
-      duration: ms(DURATION),
-      ...vuBudget(RATE),
-      gracefulStop: '10s',
-    },
-  },
-  thresholds: {
-    'http_req_failed{scenario:ingest}': [`rate<${MAX_ERROR_RATE}`],
-    'http_req_duration{scenario:ingest}': [`p(99)<${P99_MS}`],
-    'checks{scenario:ingest}': ['rate>0.99'],
-    dropped_iterations: [`rate<${Math.max(MAX_DROPPED * RATE, 0.001)}`],
-  },
-  summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'max'],
-  tags: { target: BASE_URL },
-};
+export const options = constantRateOptions('ingest', {
+  rate: RATE, duration: DURATION, p99Ms: P99_MS, maxErrorRate: MAX_ERROR_RATE, maxDropped: MAX_DROPPED, gracefulStop: '10s',
+});
 
 export function setup() {
   return probe(http);

@@ -154,3 +154,24 @@ export function probe(http) {
   }
   return { probedAt: new Date().toISOString(), healthz: res.status };
 }
+
+/**
+ * Options of a constant-arrival-rate run named `name`: the scenario, the
+ * thresholds every ingest-style script shares (error rate, p99, checks,
+ * dropped arrivals) and the summary statistics.
+ */
+export function constantRateOptions(name, { rate, duration, p99Ms, maxErrorRate, maxDropped, gracefulStop = '10s' }) {
+  return {
+    scenarios: {
+      [name]: { executor: 'constant-arrival-rate', rate, timeUnit: '1s', duration: ms(duration), ...vuBudget(rate), gracefulStop },
+    },
+    thresholds: {
+      [`http_req_failed{scenario:${name}}`]: [`rate<${maxErrorRate}`],
+      [`http_req_duration{scenario:${name}}`]: [`p(99)<${p99Ms}`],
+      [`checks{scenario:${name}}`]: ['rate>0.99'],
+      dropped_iterations: [`rate<${Math.max(maxDropped * rate, 0.001)}`],
+    },
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'p(99.9)', 'max'],
+    tags: { target: BASE_URL },
+  };
+}
