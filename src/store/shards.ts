@@ -138,11 +138,6 @@ export function highestSeq(shards: readonly Shard[]): string | undefined {
   return best;
 }
 
-export function oldestSeq(db: Shard): string | undefined {
-  for (const key of db.getKeys({ limit: 1 })) return key;
-  return undefined;
-}
-
 export function entryCount(db: Shard): number {
   return (db.getStats() as { entryCount: number }).entryCount;
 }
