@@ -3,6 +3,8 @@
 // same client, bulk size and concurrency, and nothing in between.
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
+import { IndexPattern } from '../../dist/sinks/elasticsearch/index-name.js';
+import { eventTemplate } from '../../dist/sinks/elasticsearch/template.js';
 
 export async function directLoad({ node, index, total, bulkBytes = 5 * 1024 * 1024, concurrency = 4, makePayload }) {
   const client = new Client({ node, maxRetries: 5 });
@@ -21,8 +23,10 @@ export async function directLoad({ node, index, total, bulkBytes = 5 * 1024 * 10
     }
   }
   if (body) bodies.push(body);
-  // Create the index first, as Spillway's runs find their template in place.
-  await client.indices.create({ index }).catch(() => {});
+  // Create the index first, with the mappings of Spillway's template (keyword
+  // fields rather than dynamic text + keyword), as Spillway's runs find it.
+  const { mappings } = eventTemplate(new IndexPattern(index)).template;
+  await client.indices.create({ index, mappings });
   let next = 0;
   let failed = 0;
   const t0 = performance.now();
