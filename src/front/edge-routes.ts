@@ -60,7 +60,12 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
       limit,
       onTooLarge: () => refuse(ex, 413, `body is larger than ${limit} bytes`, 'too_large', CORS_ORIGIN, true),
       onBody: (body) => {
-        if (refusal) return refuse(ex, 503, refusal, refusal.startsWith('store') ? 'full' : 'closing', RETRY_AFTER);
+        if (refusal) {
+          // Shutting down: close the connection with the 503, so a keep-alive
+          // client reconnects (to the restarted daemon) instead of meeting a reset.
+          const closing = !refusal.startsWith('store');
+          return refuse(ex, 503, refusal, closing ? 'closing' : 'full', RETRY_AFTER, closing);
+        }
         if (target.mode === 'rxa') {
           // /rxa answers before the write, so it checks the body here, on the
           // main thread: bad input still gets its 4xx. (Opt-in route; the cost

@@ -45,7 +45,15 @@ export function testIndex(prefix = 'spillway-test') {
     all: `${base}-*`,
     dlq: `${base}-*-dlq`,
     async cleanup(url = ES_URL) {
-      await fetch(`${url}/${base}-*`, { method: 'DELETE' }).catch(() => {});
+      // Elasticsearch 8 refuses wildcard deletes (action.destructive_requires_name):
+      // resolve the names first, then delete them by name.
+      try {
+        const r = await fetch(`${url}/_resolve/index/${base}-*?expand_wildcards=all`).then((x) => x.json());
+        const names = (r.indices ?? []).map((i) => i.name);
+        for (let i = 0; i < names.length; i += 50) {
+          await fetch(`${url}/${names.slice(i, i + 50).join(',')}`, { method: 'DELETE' });
+        }
+      } catch {}
       await fetch(`${url}/_index_template/spillway-${base}-x`, { method: 'DELETE' }).catch(() => {});
       await fetch(`${url}/_index_template/spillway-${base}-x-dlq`, { method: 'DELETE' }).catch(() => {});
     },
