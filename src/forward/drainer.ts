@@ -10,6 +10,7 @@
  * sink takes them.
  */
 import { randomUUID } from 'node:crypto';
+import { describeCommitError } from '../store/commit-error.js';
 import { decodeRecord, type StoredMessage } from '../store/message.js';
 import type { Shard } from '../store/shards.js';
 import { backoffMs, sleep, type Sink } from '../sinks/types.js';
@@ -133,7 +134,7 @@ export class ShardDrainer {
       } catch (e) {
         // Delivered but still on disk: read the shard again from its start, so
         // these go once more (a harmless duplicate send: receivers deduplicate).
-        this.o.onFailed(0, `delivered batch not deleted: ${(e as Error).message}`);
+        this.o.onFailed(0, `delivered batch not deleted: ${await describeCommitError(e)}`);
         this.lastKey = undefined;
         return;
       }

@@ -9,6 +9,7 @@ import Piscina from 'piscina';
 import { v5 as uuidv5 } from 'uuid';
 import { encodeRecord, storeTime } from '../store/message.js';
 import { PayloadError, inflate, ndjsonPayloads, payloadText } from '../store/payload.js';
+import { describeCommitError } from '../store/commit-error.js';
 import { SeqAllocator, formatSeq } from '../store/seq.js';
 import { openShards, type Shard } from '../store/shards.js';
 import type { WriteItem, WriteOutcome, WriteResult, WriteTask, WriterData } from './writer-protocol.js';
@@ -85,7 +86,7 @@ export default async function write(task: WriteTask): Promise<WriteOutcome> {
       // With overlappingSync off the transaction's promise resolves after
       // LMDB's synced commit: the records are on disk.
     } catch (e) {
-      const message = `store cannot write: ${(e as Error).message}`;
+      const message = `store cannot write: ${await describeCommitError(e)}`;
       for (const { index } of accepted) results[index] = { ok: false, status: 503, message };
       return { results, written: 0, bytes: 0, dropped: 0 };
     }

@@ -192,10 +192,8 @@ export function result(name, fields) {
 }
 
 /**
- * Delete a testIndex()'s indices and templates. testIndex().cleanup() sends
- * DELETE with a wildcard, which Elasticsearch 8 refuses
- * (action.destructive_requires_name defaults to true), so the indices are
- * resolved to concrete names first.
+ * Delete a testIndex()'s indices and templates (the helper resolves the
+ * names first: Elasticsearch 8 refuses wildcard deletes).
  */
 export async function cleanupIndex(idx, url = ES_URL) {
   await idx.cleanup(url);

@@ -1,0 +1,79 @@
+// Disk full under the store: the edge's --path on a 3 MiB tmpfs, the beat
+// down. POSTs fill the disk and then get 503 with Retry-After and a JSON
+// FAIL; the daemon does not crash; when the beat comes up the store drains,
+// every acked message is in Elasticsearch exactly once, and new POSTs
+// succeed again (a client retrying after Retry-After).
+// Needs root to mount a tmpfs; elsewhere it reports itself as not run.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startDaemon, stats, tempDir, waitFor } from '../../helpers/daemon.mjs';
+import { checkExactlyOnce, testIndex } from '../../helpers/es.mjs';
+import { cleanupIndex, result, sleep } from '../lib.mjs';
+
+export const name = 'disk full under the store (3 MiB tmpfs)';
+
+export async function run({ log = () => {} }) {
+  const mnt = tempDir('spillway-chaos-disk-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt], { stdio: 'pipe' });
+  } catch (e) {
+    rmSync(mnt, { recursive: true, force: true });
+    return result(name, { notes: `not run: cannot mount a tmpfs here (${String(e.stderr || e.message).trim()})`, checks: [{ what: 'tmpfs mounted', ok: !process.env.CI }] });
+  }
+  const dir = join(mnt, 'data');
+  mkdirSync(dir);
+  const rcvPort = await freePort();
+  const idx = testIndex('spillway-chaos');
+  let beat;
+  const d = await startDaemon('edge', ['--path', dir, '--ingest', `http://127.0.0.1:${rcvPort}/in`, '--shards', '2',
+    '--interval', '0.2', '--retry-max', '0.5', '--log-level', 'error']);
+  const acked = new Set();
+  const refused = new Map();
+  let bad503 = 0;
+  try {
+    const post = async (i) => {
+      const r = await fetch(`${d.url}/rx/disk/k${i % 3}/full`, { method: 'POST', body: JSON.stringify({ i, pad: 'x'.repeat(400) }) });
+      const j = await r.json().catch(() => undefined);
+      if (r.status === 200) acked.add(j.uuid);
+      else {
+        refused.set(r.status, (refused.get(r.status) ?? 0) + 1);
+        if (r.status !== 503 || !r.headers.get('retry-after') || j?.status !== 'FAIL') bad503++;
+      }
+      return r.status;
+    };
+    let full = 0;
+    for (let i = 0; i < 50_000 && full < 20; i++) if ((await post(i)) === 503) full++;
+    const heldWhenFull = (await stats(d.url)).edge.inQueue;
+    log(`  disk full after ${acked.size} acks (${heldWhenFull} held)`);
+    beat = await startDaemon('beat', ['--index', idx.pattern, '--log-level', 'error'], { port: rcvPort });
+    await waitFor('drain', async () => (await stats(d.url)).edge.inQueue === 0, { timeoutMs: 120_000, everyMs: 200 });
+    // Freed pages are reused once no reader holds them: retry as a client told Retry-After would.
+    let after = 0;
+    for (let attempt = 0; attempt < 20 && after !== 200; attempt++) {
+      after = await post(1_000_000 + attempt);
+      if (after !== 200) await sleep(500);
+    }
+    await waitFor('last message', async () => (await stats(d.url)).edge.inQueue === 0, { timeoutMs: 30_000 });
+    const check = await checkExactlyOnce(idx.all, acked);
+    const lost = check.missing.length;
+    const duplicated = Math.max(0, check.total - (check.expected - lost));
+    return result(name, {
+      acked: acked.size, documents: check.total, lost, duplicated,
+      refused: Object.fromEntries(refused),
+      notes: `${acked.size} acked before the disk filled, then ${refused.get(503) ?? 0} × 503; drained; a POST after the drain answered ${after}`,
+      checks: [
+        { what: 'the disk filled (503s seen)', ok: full > 0 },
+        { what: `every refusal a 503 with Retry-After and JSON FAIL (${bad503} not)`, ok: bad503 === 0 },
+        { what: 'the daemon kept running', ok: d.child.exitCode === null && d.child.signalCode === null },
+        { what: 'writes succeed again after the drain', ok: after === 200 },
+      ],
+    });
+  } finally {
+    await d.kill();
+    await beat?.kill();
+    await cleanupIndex(idx);
+    try { execFileSync('umount', [mnt]); } catch {}
+    rmSync(mnt, { recursive: true, force: true });
+  }
+}
