@@ -5,6 +5,7 @@
 #   scripts/es.sh start    download (once), start in the background, wait for yellow
 #   scripts/es.sh stop     SIGTERM, wait, then SIGKILL; succeeds if nothing runs
 #   scripts/es.sh status   exit 0 and print cluster health if up, exit 3 if not
+#   scripts/es.sh kill     SIGKILL, no flush: a crash, for the chaos suite
 #
 # Why this shape:
 #   * The only outside source this machine (and CI) reaches for Java artifacts is
@@ -302,6 +303,22 @@ cmd_stop() {
   log "stopped"
 }
 
+# A crash on purpose: no flush, no clean release of the data dir. The next
+# start replays the translog, which is what the chaos suite wants to prove.
+cmd_kill() {
+  take_lock
+  local pid i
+  if ! pid="$(running_pid)"; then
+    log "not running (no live pid in $PID_FILE)"
+    return 0
+  fi
+  log "killing Elasticsearch (pid $pid) with SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$PID_FILE"
+  log "killed"
+}
+
 cmd_status() {
   local pid body
   if pid="$(running_pid)"; then
@@ -322,8 +339,9 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
+  kill) cmd_kill ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|kill" >&2
     exit 2
     ;;
 esac
