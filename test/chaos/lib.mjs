@@ -167,11 +167,11 @@ export async function waitDrained(url, timeoutMs = 180_000) {
 }
 
 /** Poll scanDocs until every acked uuid is present (or timeout); returns the last docs. */
-export async function waitDocs(indices, acked, timeoutMs = 60_000) {
+export async function waitDocs(indices, acked, timeoutMs = 60_000, url = ES_URL) {
   const until = Date.now() + timeoutMs;
   let docs;
   for (;;) {
-    docs = await scanDocs(indices);
+    docs = await scanDocs(indices, url);
     const ids = new Set(docs.map((d) => d.id));
     let missing = 0;
     for (const u of acked) if (!ids.has(u)) missing++;

@@ -95,3 +95,24 @@ export async function checkExactlyOnce(indices, ids, url = ES_URL) {
   }
   return { total, expected: list.length, missing };
 }
+
+/**
+ * A private Elasticsearch node on its own port and data dir (scripts/es.sh
+ * keeps one run dir per port), for tests that stop, kill or throttle it
+ * without touching the shared node on 9200.
+ */
+export function esNode(port, { settings = '', heap = '512m' } = {}) {
+  const env = { SPILLWAY_ES_PORT: String(port), SPILLWAY_ES_SETTINGS: settings, SPILLWAY_ES_HEAP: heap };
+  const run = async (command, extra = {}) => {
+    const r = await esScript(command, { ...env, ...extra });
+    if (!r.ok) throw new Error(`es.sh ${command} on port ${port} failed:\n${r.output.slice(-2000)}`);
+    return r;
+  };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    /** fresh: wipe the data dir first (a clean node for this run). */
+    start: ({ fresh = false } = {}) => run('start', fresh ? { SPILLWAY_ES_FRESH: '1' } : {}),
+    stop: () => run('stop'),
+    kill: () => run('kill'),
+  };
+}
