@@ -1,7 +1,7 @@
 // Slow and idle clients: connections that send their headers at 1 byte per
-// 100 ms, others that trickle their bodies, and 2000 idle connections, while
-// a normal client posts one message at a time: all its messages get a 200
-// and its p99 stays under a bound.
+// 100 ms, others that trickle their bodies, and 5000 idle connections (2000
+// in quick mode), while a normal client posts one message at a time: all
+// its messages get a 200 and its p99 stays under a bound.
 import net from 'node:net';
 import { Agent, request } from 'undici';
 import { freePort, removeDir, startDaemon, stats, tempDir } from '../../helpers/daemon.mjs';
@@ -47,7 +47,7 @@ async function timedPosts(url, n, agent, gapMs = 0) {
 
 export async function run({ quick, log = () => {} }) {
   const n = quick ? 800 : 3000;
-  const idle = 2000;
+  const idle = quick ? 2000 : 5000; // the issue asks for 5,000 in the long run
   const dir = tempDir('spillway-chaos-');
   const rcvPort = await freePort();
   const rcv = await startReceiver({ port: rcvPort });
@@ -57,7 +57,7 @@ export async function run({ quick, log = () => {} }) {
   const agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
   try {
     const baseline = await timedPosts(d.url, Math.min(300, n), agent);
-    // 2000 idle connections, opened 200 at a time.
+    // The idle connections, opened 200 at a time.
     for (let i = 0; i < idle; i += 200) {
       const batch = await Promise.all(Array.from({ length: Math.min(200, idle - i) }, () => connect(d.port)));
       sockets.push(...batch.filter(Boolean));

@@ -55,6 +55,12 @@ export async function run({ log = () => {} }) {
       if (after !== 200) await sleep(500);
     }
     await waitFor('last message', async () => (await stats(d.url)).edge.inQueue === 0, { timeoutMs: 30_000 });
+    const survived = d.child.exitCode === null && d.child.signalCode === null;
+    // No corruption: the files written up to a full disk reopen cleanly.
+    await d.kill();
+    const reopened = await startDaemon('edge', ['--path', dir, '--ingest', `http://127.0.0.1:${rcvPort}/in`, '--shards', '2', '--log-level', 'error']);
+    const heldAfterReopen = (await stats(reopened.url)).edge.inQueue;
+    await reopened.kill();
     const check = await checkExactlyOnce(idx.all, acked);
     const lost = check.missing.length;
     const duplicated = Math.max(0, check.total - (check.expected - lost));
@@ -65,8 +71,9 @@ export async function run({ log = () => {} }) {
       checks: [
         { what: 'the disk filled (503s seen)', ok: full > 0 },
         { what: `every refusal a 503 with Retry-After and JSON FAIL (${bad503} not)`, ok: bad503 === 0 },
-        { what: 'the daemon kept running', ok: d.child.exitCode === null && d.child.signalCode === null },
+        { what: 'the daemon kept running', ok: survived },
         { what: 'writes succeed again after the drain', ok: after === 200 },
+        { what: `the store reopens after a kill -9, empty (${heldAfterReopen} held)`, ok: heldAfterReopen === 0 },
       ],
     });
   } finally {
