@@ -13,7 +13,7 @@ import { removeDir, startDaemon, stats, tempDir, waitFor, ROOT } from '../test/h
 import { count, esScript, esUp, ES_URL, testIndex } from '../test/helpers/es.mjs';
 import { directLoad } from './lib/loader.mjs';
 import { largeEvent, ndjson, posEvent } from './lib/payloads.mjs';
-import { measure, memory } from './lib/proc.mjs';
+import { cpuMeter, elasticsearchPid, measure, memory } from './lib/proc.mjs';
 import { ensureWrk, runWrk } from './lib/wrk.mjs';
 import { renderReport } from './lib/report.mjs';
 import { sweep, sweepMarkdown } from './sweep.mjs';
@@ -72,11 +72,16 @@ async function deliveryScenario(name, startStack) {
   const idx = testIndex('bench');
   const stack = await startStack(idx);
   try {
+    // CPU of Spillway's processes and of Elasticsearch from the first POST
+    // until every document is counted: on a shared machine, what Spillway
+    // spends is what Elasticsearch does not get.
+    const cpu = cpuMeter({ ...stack.pids, elasticsearch: elasticsearchPid() });
     const t0 = performance.now();
     const acked = await ingestBatches(stack.edgeUrl, DELIVERY_N);
     const ingestSeconds = (performance.now() - t0) / 1000;
     await waitFor('delivery', async () => (await count(idx.all)) >= acked, { timeoutMs: 1_800_000, everyMs: 500 });
     const seconds = (performance.now() - t0) / 1000;
+    const cpuCores = cpu();
     const docs = await count(idx.all);
     // Lag: ack → searchable, for single messages on an idle pipeline.
     const lags = [];
@@ -92,9 +97,9 @@ async function deliveryScenario(name, startStack) {
       lags.push(performance.now() - p0);
     }
     results.scenarios[name] = {
-      acked, docs, delivered: docs === acked, seconds, ingestSeconds,
+      acked, docs, delivered: docs === acked, seconds, ingestSeconds, cpuCores,
       docsPerSecond: acked / seconds, lagMs: { min: Math.min(...lags), max: Math.max(...lags), mean: lags.reduce((a, b) => a + b) / lags.length },
-      ...memory(stack.pid),
+      ...memory(stack.pids.spillway ?? stack.pids.edge),
     };
     if (docs !== acked) throw new Error(`${name}: ${acked} acknowledged but ${docs} documents`);
   } finally {
@@ -146,20 +151,22 @@ async function main() {
   log('ceiling: direct bulk loader');
   const idx = testIndex('bench');
   // Same bulk size; concurrency 8 = what Spillway's two forwarders may have in flight (2 × --bulk-concurrency 4).
-  const direct = await directLoad({ node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, concurrency: 8, makePayload: posEvent });
+  const esPid = elasticsearchPid();
+  const direct = await directLoad({ node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, concurrency: 8, makePayload: posEvent,
+    startMeter: () => cpuMeter({ loader: 'self', elasticsearch: esPid }) });
   results.scenarios['ceiling: direct bulk loader'] = direct;
   await idx.cleanup();
 
   await deliveryScenario('delivery: spillway all', async (idx) => {
     const dir = join(work, 'all');
     const d = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--interval', '0.1', '--log-level', 'warn']);
-    return { edgeUrl: d.url, pid: d.child.pid, stop: async () => { await d.kill(); removeDir(dir); } };
+    return { edgeUrl: d.url, pids: { spillway: d.child.pid }, stop: async () => { await d.kill(); removeDir(dir); } };
   });
   await deliveryScenario('delivery: spillway edge → beat', async (idx) => {
     const dir = join(work, 'eb');
     const beat = await startDaemon('beat', ['--index', idx.pattern, '--log-level', 'warn']);
     const e = await startDaemon('edge', ['--path', dir, '--ingest', `${beat.url}/in`, '--interval', '0.1', '--log-level', 'warn']);
-    return { edgeUrl: e.url, pid: e.child.pid, stop: async () => { await e.kill(); await beat.kill(); removeDir(dir); } };
+    return { edgeUrl: e.url, pids: { edge: e.child.pid, beat: beat.child.pid }, stop: async () => { await e.kill(); await beat.kill(); removeDir(dir); } };
   });
 
   // ---- Backlog: Elasticsearch away while N messages arrive, then back.
@@ -173,15 +180,17 @@ async function main() {
     await down.stop();
     const t0 = performance.now();
     const up = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--log-level', 'warn']);
+    const cpu = cpuMeter({ spillway: up.child.pid, elasticsearch: elasticsearchPid() });
     let peak = 0;
     await waitFor('backlog to drain', async () => {
       peak = Math.max(peak, memory(up.child.pid).rssMiB);
       return (await stats(up.url)).edge.inQueue === 0;
     }, { timeoutMs: 3_600_000, everyMs: 500 });
     const seconds = (performance.now() - t0) / 1000;
+    const cpuCores = cpu();
     const docs = await count(idx.all);
     results.scenarios['backlog drain'] = {
-      acked, docs, delivered: docs === acked, seconds, docsPerSecond: acked / seconds,
+      acked, docs, delivered: docs === acked, seconds, docsPerSecond: acked / seconds, cpuCores,
       rssWhileHeldMiB: held.rssMiB, anonRssWhileHeldMiB: held.anonRssMiB, peakRssWhileDrainingMiB: peak,
     };
     await up.kill();

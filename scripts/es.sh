@@ -6,6 +6,7 @@
 #   scripts/es.sh stop     SIGTERM, wait, then SIGKILL; succeeds if nothing runs
 #   scripts/es.sh status   exit 0 and print cluster health if up, exit 3 if not
 #   scripts/es.sh kill     SIGKILL, no flush: a crash, for the chaos suite
+#   scripts/es.sh pid      print the node's pid (exit 3 if none runs), for the bench's CPU figures
 #
 # Why this shape:
 #   * The only outside source this machine (and CI) reaches for Java artifacts is
@@ -340,8 +341,9 @@ case "${1:-}" in
   stop) cmd_stop ;;
   status) cmd_status ;;
   kill) cmd_kill ;;
+  pid) running_pid || exit 3 ;;
   *)
-    echo "usage: $0 start|stop|status|kill" >&2
+    echo "usage: $0 start|stop|status|kill|pid" >&2
     exit 2
     ;;
 esac

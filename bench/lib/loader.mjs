@@ -6,7 +6,7 @@ import { Client } from '@elastic/elasticsearch';
 import { IndexPattern } from '../../dist/sinks/elasticsearch/index-name.js';
 import { eventTemplate } from '../../dist/sinks/elasticsearch/template.js';
 
-export async function directLoad({ node, index, total, bulkBytes = 5 * 1024 * 1024, concurrency = 4, makePayload }) {
+export async function directLoad({ node, index, total, bulkBytes = 5 * 1024 * 1024, concurrency = 4, makePayload, startMeter }) {
   const client = new Client({ node, maxRetries: 5 });
   const time = new Date().toISOString();
   // Bodies are built before the clock starts: the figure is Elasticsearch's
@@ -29,6 +29,8 @@ export async function directLoad({ node, index, total, bulkBytes = 5 * 1024 * 10
   await client.indices.create({ index, mappings });
   let next = 0;
   let failed = 0;
+  // startMeter: a CPU meter started with the clock (after the bodies are built).
+  const readCpu = startMeter?.();
   const t0 = performance.now();
   async function worker() {
     while (next < bodies.length) {
@@ -38,6 +40,7 @@ export async function directLoad({ node, index, total, bulkBytes = 5 * 1024 * 10
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
+  const cpuCores = readCpu?.();
   await client.close();
-  return { total, failed, seconds, docsPerSecond: total / seconds };
+  return { total, failed, seconds, docsPerSecond: total / seconds, cpuCores };
 }

@@ -1,5 +1,8 @@
 // CPU time and peak RSS of a process, from /proc.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../../test/helpers/daemon.mjs';
 
 const TICKS = 100; // USER_HZ on Linux
 
@@ -23,4 +26,36 @@ export async function measure(pid, fn) {
   const result = await fn();
   const wall = (performance.now() - t0) / 1000;
   return { result, cpuCores: (cpuSeconds(pid) - c0) / wall, ...memory(pid) };
+}
+
+/** The local Elasticsearch's pid (scripts/es.sh pid), or undefined. */
+export function elasticsearchPid() {
+  try {
+    return Number(execFileSync('bash', [join(ROOT, 'scripts', 'es.sh'), 'pid'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A CPU meter over several processes: start() now, read() later gives the
+ * cores each used on average in between. `self` counts this process
+ * (process.cpuUsage), for work done in the bench itself (the direct loader).
+ */
+export function cpuMeter(pids) {
+  const named = Object.entries(pids).filter(([, pid]) => pid);
+  const c0 = Object.fromEntries(named.map(([k, pid]) => [k, pid === 'self' ? selfSeconds() : cpuSeconds(pid)]));
+  const t0 = performance.now();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    return Object.fromEntries(named.map(([k, pid]) => {
+      const now = pid === 'self' ? selfSeconds() : cpuSeconds(pid);
+      return [k, Math.round(((now - c0[k]) / wall) * 100) / 100];
+    }));
+  };
+}
+
+function selfSeconds() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }

@@ -2,6 +2,14 @@
 const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const pct = (a, b) => (a && b ? `${Math.round((a / b) * 100)}%` : '–');
 
+// { spillway: 0.6, elasticsearch: 1.1 } or { edge, beat, elasticsearch } → "0.60 / 1.10".
+function cpuCell(c) {
+  if (!c) return '–';
+  const { elasticsearch, ...client } = c;
+  const mine = Object.values(client).reduce((a, b) => a + b, 0);
+  return `${f(mine, 2)} / ${f(elasticsearch, 2)}`;
+}
+
 export function renderReport(r) {
   const s = r.scenarios;
   const ceiling = s['ceiling: do-nothing uWebSockets.js'];
@@ -18,13 +26,13 @@ export function renderReport(r) {
     lines.push(`| ${name} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${f(x.anonRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
   }
   lines.push('', '## Delivery into Elasticsearch', '');
-  lines.push('| scenario | messages | documents | exactly once | seconds | docs/s | ÷ direct loader | lag ack→searchable ms (mean / max) | RSS MiB |');
-  lines.push('| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: |');
-  if (loader) lines.push(`| ceiling: direct bulk loader | ${f(loader.total)} | ${f(loader.total - loader.failed)} | – | ${f(loader.seconds, 1)} | ${f(loader.docsPerSecond)} | 100% | – | – |`);
+  lines.push('| scenario | messages | documents | exactly once | seconds | docs/s | ÷ direct loader | lag ack→searchable ms (mean / max) | RSS MiB | CPU cores (client / Elasticsearch) |');
+  lines.push('| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  if (loader) lines.push(`| ceiling: direct bulk loader | ${f(loader.total)} | ${f(loader.total - loader.failed)} | – | ${f(loader.seconds, 1)} | ${f(loader.docsPerSecond)} | 100% | – | – | ${cpuCell(loader.cpuCores)} |`);
   for (const [name, x] of Object.entries(s)) {
     if (!name.startsWith('delivery') && !name.startsWith('backlog')) continue;
     const rss = x.rssMiB ?? x.peakRssWhileDrainingMiB;
-    lines.push(`| ${name} | ${f(x.acked)} | ${f(x.docs)} | ${x.delivered ? 'yes' : '**NO**'} | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${pct(x.docsPerSecond, loader?.docsPerSecond)} | ${x.lagMs ? `${f(x.lagMs.mean)} / ${f(x.lagMs.max)}` : '–'} | ${f(rss)} |`);
+    lines.push(`| ${name} | ${f(x.acked)} | ${f(x.docs)} | ${x.delivered ? 'yes' : '**NO**'} | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${pct(x.docsPerSecond, loader?.docsPerSecond)} | ${x.lagMs ? `${f(x.lagMs.mean)} / ${f(x.lagMs.max)}` : '–'} | ${f(rss)} | ${cpuCell(x.cpuCores)} |`);
   }
   const b = s['backlog drain'];
   if (b) lines.push('', `Backlog: ${f(b.acked)} messages held on disk with Elasticsearch away; daemon RSS ${f(b.rssWhileHeldMiB)} MiB (of which anonymous ${f(b.anonRssWhileHeldMiB)} MiB; the rest is LMDB's memory map) while holding them, peak ${f(b.peakRssWhileDrainingMiB)} MiB while draining.`);
