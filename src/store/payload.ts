@@ -52,7 +52,11 @@ export function jsonDepth(text: string): number {
 export function payloadText(bytes: Uint8Array, maxDepth: number, where = ''): string {
   if (bytes.length === 0) throw new PayloadError(400, `${where}empty body: a JSON object is required`);
   if (!isUtf8(bytes)) throw new PayloadError(400, `${where}body is not valid UTF-8`);
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return objectText(asBuffer(bytes).toString('utf8'), maxDepth, where);
+}
+
+/** The checks of payloadText on text already decoded from valid UTF-8. */
+function objectText(text: string, maxDepth: number, where: string): string {
   const depth = jsonDepth(text);
   if (depth > maxDepth) {
     throw new PayloadError(400, `${where}payload nests ${depth} levels deep; the limit is ${maxDepth}`);
@@ -70,29 +74,37 @@ export function payloadText(bytes: Uint8Array, maxDepth: number, where = ''): st
   return text.trim();
 }
 
-/** NDJSON: every non-blank line an object; all valid or a 400 naming the first bad line. */
+/**
+ * NDJSON: every non-blank line an object; all valid or a 400 naming the
+ * first bad line. The body is checked as UTF-8 and decoded once, then split
+ * as text (a newline byte never occurs inside a UTF-8 sequence).
+ */
 export function ndjsonPayloads(bytes: Uint8Array, maxDepth: number): string[] {
   if (bytes.length === 0) throw new PayloadError(400, 'empty body: NDJSON lines of JSON objects are required');
   if (!isUtf8(bytes)) throw new PayloadError(400, 'body is not valid UTF-8');
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = asBuffer(bytes).toString('utf8');
   const out: string[] = [];
   let start = 0;
   let line = 0;
-  while (start < buf.length) {
-    let end = buf.indexOf(10, start);
-    if (end < 0) end = buf.length;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
     line++;
-    const slice = buf.subarray(start, end);
-    if (!isBlank(slice)) out.push(payloadText(slice, maxDepth, `line ${line}: `));
+    if (!isBlank(text, start, end)) out.push(objectText(text.slice(start, end), maxDepth, `line ${line}: `));
     start = end + 1;
   }
   if (out.length === 0) throw new PayloadError(400, 'body holds no NDJSON lines');
   return out;
 }
 
-function isBlank(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Only spaces, tabs and CRs between start and end. */
+function isBlank(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c !== 32 && c !== 9 && c !== 13) return false;
   }
   return true;
