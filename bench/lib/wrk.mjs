@@ -36,10 +36,12 @@ export function parseWrk(text) {
 }
 
 /**
- * POST `body` to `url` with wrk. `rate` is not supported by wrk 4; the load
- * is closed-loop with `connections` connections.
+ * POST `body` to `url` with wrk. wrk 4 has no rate option: the load is
+ * closed-loop with `connections` connections, and `delayMs` makes each
+ * connection pause that long between its requests (wrk's delay() hook),
+ * which paces the total rate below the maximum.
  */
-export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {}, fleet = 0 }) {
+export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {}, fleet = 0, delayMs = 0 }) {
   const script = join(dir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   const hdrs = Object.entries({ 'Content-Type': 'application/json', ...headers })
     .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n');
@@ -48,7 +50,8 @@ export function runWrk({ url, body, seconds, connections, threads = 2, dir, head
   const perDevice = fleet > 0
     ? `request = function()\n  local p = (${luaString(path)}):gsub("{n}", tostring(math.random(1, ${fleet})))\n  return wrk.format(nil, p)\nend\n`
     : '';
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}`);
+  const pacing = delayMs > 0 ? `delay = function()\n  return ${Math.round(delayMs)}\nend\n` : '';
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}${pacing}`);
   return new Promise((resolve, reject) => {
     const target = fleet > 0 ? url.replace(/\{n\}/g, '1') : url;
     const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, target]);
