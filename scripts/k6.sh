@@ -4,34 +4,28 @@
 #
 #   npm run k6 -- k6/ingest.js
 #   SPILLWAY_URL=http://edge:8080 RATE=2000 DURATION=5m npm run k6 -- k6/ingest.js
-#   scripts/k6.sh --install            only make sure k6 is installed, print its path
 #
 # What it does:
-#   1. Finds k6: on PATH, else in the cache bin dir. When it is missing it builds
-#      it there with `go install go.k6.io/k6@<pinned>` (the Go module proxy is
-#      the only source of k6 this machine and CI reach). The first build takes
-#      a few minutes; later runs reuse the binary.
+#   1. Finds k6: K6 if set, else on PATH, else in the cache bin dir. It never
+#      installs k6: k6 is under the AGPL, and this project does not fetch or
+#      build it (docs/decisions.md). Bring your own k6, or use the project's
+#      own runner, which has the same scenarios: `npm run load -- ingest`.
 #   2. Runs `k6 run --summary-export bench/results/k6-<script>-<timestamp>.json
 #      "$@"`; every argument is passed through to `k6 run` unchanged, so k6
 #      flags (-e KEY=VALUE, --vus, --out ...) work as usual. The script name in
 #      the file name is the basename of the last *.js argument.
 #
 # Environment overrides (all optional):
-#   SPILLWAY_K6_VERSION   k6 module version for go install       (default below)
-#   SPILLWAY_K6_BIN       where the built k6 lives               (<cache-base>/bin)
+#   SPILLWAY_K6_BIN       a dir holding a k6 you installed        (<cache-base>/bin)
 #                         cache-base: /var/cache/spillway as root, else
 #                         ${XDG_CACHE_HOME:-$HOME/.cache}/spillway (as scripts/es.sh)
 #   SPILLWAY_K6_RESULTS   where summary JSON files go            (bench/results)
-#   K6                    an explicit k6 binary to use (skips lookup and install)
+#   K6                    an explicit k6 binary to use
 #
 # The k6 scripts themselves read SPILLWAY_URL, RATE, DURATION, ... from the
 # environment; see k6/README.md.
 
 set -euo pipefail
-
-# The newest release the Go module proxy serves for go.k6.io/k6 when this was
-# written (`curl -s https://proxy.golang.org/go.k6.io/k6/@v/list`).
-K6_VERSION="${SPILLWAY_K6_VERSION:-v1.8.1}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -59,27 +53,10 @@ find_k6() {
   return 1
 }
 
-install_k6() {
-  command -v go >/dev/null 2>&1 || die "k6 is not installed and go is not on PATH to build it (install k6, or Go >= 1.25 (what k6 v1.8.1 needs), or set K6=/path/to/k6)"
-  mkdir -p "$K6_BIN_DIR"
-  log "k6 not found; building go.k6.io/k6@$K6_VERSION into $K6_BIN_DIR (first time only, takes a few minutes)"
-  local start=$SECONDS
-  # CGO off: a static binary that does not depend on the build host's libc.
-  GOBIN="$K6_BIN_DIR" CGO_ENABLED=0 go install "go.k6.io/k6@$K6_VERSION"
-  [[ -x "$K6_BIN_DIR/k6" ]] || die "go install finished but $K6_BIN_DIR/k6 is missing"
-  log "built $("$K6_BIN_DIR/k6" version | head -n1) in $((SECONDS - start)) s"
-}
-
 if [[ -n "${K6:-}" && ! -x "$K6" ]]; then die "K6=$K6 is not an executable file"; fi
-K6_EXE="$(find_k6)" || { install_k6; K6_EXE="$K6_BIN_DIR/k6"; }
+K6_EXE="$(find_k6)" || die "no k6 found (K6, PATH or $K6_BIN_DIR/k6). This project does not install k6 (AGPL); install it yourself, or run the same scenario with the project's runner: npm run load -- ingest|batch|spike|soak"
 
-if [[ "${1:-}" == "--install" ]]; then
-  "$K6_EXE" version >&2
-  printf '%s\n' "$K6_EXE"
-  exit 0
-fi
-
-[[ $# -gt 0 ]] || die "usage: scripts/k6.sh [k6 run flags] k6/<script>.js   (or --install)"
+[[ $# -gt 0 ]] || die "usage: scripts/k6.sh [k6 run flags] k6/<script>.js"
 
 # Name the summary after the script: the last argument ending in .js.
 script=k6
