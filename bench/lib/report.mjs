@@ -18,12 +18,12 @@ export function renderReport(r) {
   lines.push(`# Spillway benchmark (${r.mode}), ${r.started}`, '');
   lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Load: wrk, ${64} keep-alive connections unless noted; Elasticsearch on the same machine.`, '');
   lines.push('## Ingest (durable ack)', '');
-  lines.push('| scenario | req/s | msg/s | p50 ms | p90 ms | p99 ms | max ms | non-2xx | daemon CPU (cores) | peak RSS MiB | anon RSS MiB | ÷ ceiling (req/s) |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| scenario | req/s | msg/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | non-2xx | daemon CPU (cores) | peak RSS MiB | anon RSS MiB | ÷ ceiling (req/s) |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, x] of Object.entries(s)) {
     if (x.rps === undefined) continue;
     const l = x.latencyMs;
-    lines.push(`| ${name} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${f(x.anonRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
+    lines.push(`| ${name} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.p999, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${f(x.anonRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
   }
   lines.push('', '## Delivery into Elasticsearch', '');
   lines.push('| scenario | messages | documents | exactly once | seconds | docs/s | ÷ direct loader | lag ack→searchable ms (mean / max) | RSS MiB | CPU cores (client / Elasticsearch) |');

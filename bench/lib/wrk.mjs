@@ -24,14 +24,15 @@ export function parseWrk(text) {
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
   const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const maxMs = (() => {
+  const tail = /spillway-tail-us p999=(\d+) max=(\d+)/.exec(text);
+  const maxMs = tail ? Number(tail[2]) / 1000 : (() => {
     const m = /Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)/.exec(text);
     return m ? toMs(m[1], m[2]) : undefined;
   })();
   return {
     rps, requests, non2xx,
     socketErrors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-    latencyMs: { p50: pct['50'], p90: pct['90'], p99: pct['99'], max: maxMs },
+    latencyMs: { p50: pct['50'], p90: pct['90'], p99: pct['99'], p999: tail ? Number(tail[1]) / 1000 : undefined, max: maxMs },
   };
 }
 
@@ -51,7 +52,7 @@ export function runWrk({ url, body, seconds, connections, threads = 2, dir, head
     ? `request = function()\n  local p = (${luaString(path)}):gsub("{n}", tostring(math.random(1, ${fleet})))\n  return wrk.format(nil, p)\nend\n`
     : '';
   const pacing = delayMs > 0 ? `delay = function()\n  return ${Math.round(delayMs)}\nend\n` : '';
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}${pacing}`);
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}${pacing}${TAIL_REPORT}`);
   return new Promise((resolve, reject) => {
     const target = fleet > 0 ? url.replace(/\{n\}/g, '1') : url;
     const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, target]);
@@ -62,6 +63,13 @@ export function runWrk({ url, body, seconds, connections, threads = 2, dir, head
     child.on('exit', (code) => (code === 0 ? resolve({ ...parseWrk(out), raw: out }) : reject(new Error(`wrk exited ${code}: ${out}`))));
   });
 }
+
+// wrk's --latency table stops at p99; its done() hook can read the whole
+// histogram, so print p99.9 and the exact max (microseconds) on one line.
+const TAIL_REPORT = `done = function(summary, latency, requests)
+  io.write(string.format("spillway-tail-us p999=%d max=%d\\n", latency:percentile(99.9), latency.max))
+end
+`;
 
 function luaString(s) {
   // Long bracket string; choose a level that does not occur in the body.
