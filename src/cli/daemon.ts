@@ -211,6 +211,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         oldestAgeSeconds: state.oldestAgeSeconds(),
         shards: state.shards,
         ackLatencyMs: edgeMetrics.ackLatency.snapshot(),
+        ackLatencyLastSecondMs: edgeMetrics.ackLatency.lastSecond(),
         txLatencyMs: edgeMetrics.txLatency.snapshot(),
       },
       stage: stageMetrics && {
@@ -222,6 +223,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         deadLettered: await counterValue(stageMetrics.deadLettered),
         timeouts: await counterValue(stageMetrics.timeouts),
         bulkLatencyMs: stageMetrics.bulkLatency.snapshot(),
+        bulkLatencyLastSecondMs: stageMetrics.bulkLatency.lastSecond(),
       },
     }),
   });

@@ -13,16 +13,44 @@ export interface Percentiles {
   max: number;
 }
 
-export class Latency {
-  private readonly h: Histogram;
+const EMPTY: Percentiles = { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
 
-  constructor() {
-    // 1 µs .. 10 min, 3 significant digits.
-    this.h = build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+function histogram(): Histogram {
+  // 1 µs .. 10 min, 3 significant digits.
+  return build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+function percentiles(h: Histogram): Percentiles {
+  if (h.totalCount === 0) return EMPTY;
+  const ms = (q: number) => h.getValueAtPercentile(q) / 1000;
+  return { count: h.totalCount, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: h.maxValue / 1000 };
+}
+
+/**
+ * Percentiles since start, and over the last whole second of the wall clock:
+ * the cumulative ones hide a slowdown under hours of good history, and a
+ * sampler (the bench's chart, a dashboard) needs latency over time. The
+ * second is rotated lazily on record and read, so there is no timer, and any
+ * number of readers see the same figures (nothing is reset on read).
+ */
+export class Latency {
+  private readonly total = histogram();
+  private readonly current = histogram();
+  private readonly now: () => number;
+  private currentSecond: number;
+  private previous: Percentiles = EMPTY;
+
+  /** `now` is the wall clock in ms; a test passes its own. */
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+    this.currentSecond = Math.floor(now() / 1000);
   }
 
   recordMs(ms: number): void {
-    this.h.recordValue(Math.max(1, Math.min(600_000_000, Math.round(ms * 1000))));
+    const us = Math.max(1, Math.min(600_000_000, Math.round(ms * 1000)));
+    this.rotate();
+    this.total.recordValue(us);
+    this.current.recordValue(us);
   }
 
   /** Start a measurement; call the returned function when it ends. */
@@ -31,12 +59,25 @@ export class Latency {
     return () => this.recordMs(Number(process.hrtime.bigint() - t0) / 1e6);
   }
 
+  /** Since start. */
   snapshot(): Percentiles {
-    const ms = (q: number) => this.h.getValueAtPercentile(q) / 1000;
-    return {
-      count: this.h.totalCount,
-      p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: this.h.maxValue / 1000,
-    };
+    return percentiles(this.total);
+  }
+
+  /** Over the last whole second (count 0 when nothing was recorded in it). */
+  lastSecond(): Percentiles {
+    this.rotate();
+    return this.previous;
+  }
+
+  private rotate(): void {
+    const second = Math.floor(this.now() / 1000);
+    if (second === this.currentSecond) return;
+    // The second that just ended is "last" only if it immediately precedes
+    // this one; after a quiet gap, the last whole second recorded nothing.
+    this.previous = second === this.currentSecond + 1 ? percentiles(this.current) : EMPTY;
+    this.current.reset();
+    this.currentSecond = second;
   }
 }
 

@@ -81,4 +81,41 @@ describe('Latency', () => {
     const s = new Latency().snapshot();
     for (const [k] of QUANTILES) assert.ok(k in s, k);
   });
+
+  describe('lastSecond', () => {
+    // A clock the test moves by hand, in ms.
+    const clock = (t = 1_000_000) => { const c = () => t; c.set = (v) => (t = v); return c; };
+
+    test('reports the previous whole second, not the current one nor the total', () => {
+      const now = clock(5_000_000);
+      const l = new Latency(now);
+      for (let i = 0; i < 10; i++) l.recordMs(100);
+      assert.equal(l.lastSecond().count, 0, 'the second in progress is not reported');
+      now.set(5_001_200);
+      l.recordMs(2);
+      const last = l.lastSecond();
+      assert.equal(last.count, 10);
+      near(last.p99, 100, 0.01, 'p99 of the last second');
+      assert.equal(l.snapshot().count, 11, 'the total keeps everything');
+    });
+
+    test('a quiet gap reports an empty last second, not stale figures', () => {
+      const now = clock(7_000_000);
+      const l = new Latency(now);
+      l.recordMs(50);
+      now.set(7_003_500);
+      assert.deepEqual(l.lastSecond(), { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 });
+      assert.equal(l.snapshot().count, 1);
+    });
+
+    test('reading does not reset it: two readers see the same second', () => {
+      const now = clock(9_000_000);
+      const l = new Latency(now);
+      l.recordMs(3);
+      l.recordMs(4);
+      now.set(9_001_000);
+      assert.deepEqual(l.lastSecond(), l.lastSecond());
+      assert.equal(l.lastSecond().count, 2);
+    });
+  });
 });
