@@ -16,6 +16,7 @@ import { largeEvent, ndjson, posEvent } from './lib/payloads.mjs';
 import { cpuMeter, elasticsearchPid, measure, memory } from './lib/proc.mjs';
 import { ensureWrk, runWrk } from './lib/wrk.mjs';
 import { renderReport } from './lib/report.mjs';
+import { sampleStats } from './lib/timeline.mjs';
 import { sweep, sweepMarkdown } from './sweep.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -25,7 +26,8 @@ const CONNECTIONS = 64;
 const DELIVERY_N = quick ? 100_000 : 1_000_000;
 const BACKLOG_N = quick ? 100_000 : 10_000_000;
 const work = tempDir('spillway-bench-');
-const results = { started: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), scenarios: {}, notRun: {} };
+const results = { started: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), scenarios: {}, notRun: {}, timeline: [] };
+const ORIGIN = performance.now();
 const log = (...a) => console.error('[bench]', ...a);
 
 function machine() {
@@ -38,9 +40,21 @@ async function noopServer() {
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGKILL') };
 }
 
+/** Run `fn` while sampling `url`'s /stats into the run's timeline as `name`. */
+async function sampled(url, name, fn) {
+  const stop = sampleStats(url, name, results.timeline, ORIGIN);
+  try {
+    return await fn();
+  } finally {
+    await stop();
+  }
+}
+
 async function wrkScenario(name, target, pid, opts) {
   log(name);
-  const m = await measure(pid, () => runWrk({ seconds: SECONDS, connections: CONNECTIONS, dir: work, ...opts, url: target + opts.path }));
+  const load = () => runWrk({ seconds: SECONDS, connections: CONNECTIONS, dir: work, ...opts, url: target + opts.path });
+  // The do-nothing server has no /stats.
+  const m = await measure(pid, () => (opts.ceiling ? load() : sampled(target, name, load)));
   const { raw, ...r } = m.result;
   const perRequest = opts.messagesPerRequest ?? 1;
   results.scenarios[name] = {
@@ -94,9 +108,13 @@ async function deliveryScenario(name, startStack) {
     // spends is what Elasticsearch does not get.
     const cpu = cpuMeter({ ...stack.pids, elasticsearch: elasticsearchPid() });
     const t0 = performance.now();
-    const acked = await ingestBatches(stack.edgeUrl, DELIVERY_N);
-    const ingestSeconds = (performance.now() - t0) / 1000;
-    await waitFor('delivery', async () => (await count(idx.all)) >= acked, { timeoutMs: 1_800_000, everyMs: 500 });
+    let ingestSeconds;
+    const acked = await sampled(stack.edgeUrl, name, async () => {
+      const n = await ingestBatches(stack.edgeUrl, DELIVERY_N);
+      ingestSeconds = (performance.now() - t0) / 1000;
+      await waitFor('delivery', async () => (await count(idx.all)) >= n, { timeoutMs: 1_800_000, everyMs: 500 });
+      return n;
+    });
     const seconds = (performance.now() - t0) / 1000;
     const cpuCores = cpu();
     const docs = await count(idx.all);
@@ -145,7 +163,7 @@ async function main() {
 
   // ---- HTTP ceiling and ingest
   const noop = await noopServer();
-  await wrkScenario('ceiling: do-nothing uWebSockets.js', noop.url, noop.pid, { path: '/rx/pos/till-{n}/sale', fleet: 1000, body: posEvent() });
+  await wrkScenario('ceiling: do-nothing uWebSockets.js', noop.url, noop.pid, { path: '/rx/pos/till-{n}/sale', fleet: 1000, body: posEvent(), ceiling: true });
   noop.stop();
 
   // Ingest alone: the stage is unreachable, so forwarders idle in backoff and
@@ -198,7 +216,7 @@ async function main() {
     const idx = testIndex('bench');
     const dir = join(work, 'backlog');
     const down = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--es', 'http://127.0.0.1:9', '--log-level', 'error', '--maxq', String(BACKLOG_N * 2)]);
-    const acked = await ingestBatches(down.url, BACKLOG_N);
+    const acked = await sampled(down.url, 'backlog: taken in, Elasticsearch away', () => ingestBatches(down.url, BACKLOG_N));
     const held = memory(down.child.pid);
     await down.stop();
     const t0 = performance.now();
@@ -208,12 +226,12 @@ async function main() {
     // anonymous RSS is what the daemon itself holds while it drains.
     let peak = 0;
     let peakAnon = 0;
-    await waitFor('backlog to drain', async () => {
+    await sampled(up.url, 'backlog drain', () => waitFor('backlog to drain', async () => {
       const m = memory(up.child.pid);
       peak = Math.max(peak, m.rssMiB);
       peakAnon = Math.max(peakAnon, m.anonRssMiB);
       return (await stats(up.url)).edge.inQueue === 0;
-    }, { timeoutMs: 3_600_000, everyMs: 500 });
+    }, { timeoutMs: 3_600_000, everyMs: 500 }));
     const seconds = (performance.now() - t0) / 1000;
     const cpuCores = cpu();
     const docs = await count(idx.all);
@@ -234,11 +252,13 @@ async function main() {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = results.started.replace(/[:.]/g, '-');
-  const { markdown, svg } = renderReport(results);
+  const { markdown, svg, timelineSvg } = renderReport(results);
   writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(results, null, 2));
   writeFileSync(join(dir, `${stamp}.svg`), svg);
-  writeFileSync(join(dir, `${stamp}.md`), markdown.replace('CHART', `${stamp}.svg`));
-  console.log(markdown.replace('CHART', join('bench', 'results', `${stamp}.svg`)));
+  if (timelineSvg) writeFileSync(join(dir, `${stamp}-timeline.svg`), timelineSvg);
+  const linked = (base) => markdown.replace('CHART', join(base, `${stamp}.svg`)).replace('TIMELINE', join(base, `${stamp}-timeline.svg`));
+  writeFileSync(join(dir, `${stamp}.md`), linked(''));
+  console.log(linked(join('bench', 'results')));
 }
 
 main()

@@ -1,4 +1,6 @@
-// Results → a Markdown report with ratios and an SVG bar chart.
+// Results → a Markdown report with ratios, an SVG bar chart, and a chart of
+// throughput and latency over time.
+import { timelineChart } from './timeline.mjs';
 const f = (n, d = 0) => (n === undefined || Number.isNaN(n) ? '–' : Number(n).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const pct = (a, b) => (a && b ? `${Math.round((a / b) * 100)}%` : '–');
 
@@ -41,8 +43,10 @@ export function renderReport(r) {
     lines.push('', '## Not run', '');
     for (const [k, v] of Object.entries(r.notRun)) lines.push(`- ${k}: ${v}`);
   }
+  const timelineSvg = r.timeline?.length ? timelineChart(r.timeline) : undefined;
   lines.push('', '![throughput](CHART)', '');
-  return { markdown: lines.join('\n'), svg: chart(s) };
+  if (timelineSvg) lines.push('![throughput and latency over time](TIMELINE)', '');
+  return { markdown: lines.join('\n'), svg: chart(s), timelineSvg };
 }
 
 /**

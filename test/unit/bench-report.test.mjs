@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { renderReport, targets } from '../../bench/lib/report.mjs';
+import { timelineChart } from '../../bench/lib/timeline.mjs';
 
 const wrk = (rps, p99, extra = {}) => ({ rps, requests: rps * 8, non2xx: 0, socketErrors: 0, messagesPerSecond: rps, latencyMs: { p50: 1, p90: 2, p99, max: 20 }, ...extra });
 
@@ -56,5 +57,34 @@ describe('bench report targets', () => {
     assert.match(markdown, /## Targets \(issue 4\)/);
     assert.match(markdown, /anonymous 250 MiB/);
     assert.match(svg, /^<svg /);
+  });
+});
+
+describe('bench timeline chart', () => {
+  const sample = (t, scenario, stored, forwarded, p99) => ({ t, scenario, storedPerSecond: stored, forwardedPerSecond: forwarded, ackP99Ms: p99 });
+  const samples = [
+    sample(1, 'a', 100, 0, 2), sample(2, 'a', 120, 0, 3),
+    sample(5, 'b', 50, 40, undefined), sample(6, 'b', 60, 45, 4),
+  ];
+  const paths = (svg) => [...svg.matchAll(/<path d="([^"]*)"/g)].map((m) => m[1]);
+
+  test('three lines, each broken where the scenario changes', () => {
+    const svg = timelineChart(samples);
+    const [stored, forwarded, p99] = paths(svg);
+    assert.equal(stored.match(/M/g).length, 2);
+    assert.equal(forwarded.match(/M/g).length, 2);
+    // p99 is missing at t=5, so scenario b's line starts at t=6 alone.
+    assert.equal(p99.match(/M/g).length, 2);
+    assert.equal(p99.match(/L/g).length, 1);
+    assert.match(svg, />a<\/text>/);
+    assert.match(svg, />b<\/text>/);
+  });
+
+  test('no samples, no chart; the report then links none', () => {
+    assert.equal(timelineChart([]), undefined);
+    const { markdown, timelineSvg } = renderReport({ ...results(), timeline: [] });
+    assert.equal(timelineSvg, undefined);
+    assert.doesNotMatch(markdown, /TIMELINE/);
+    assert.match(renderReport({ ...results(), timeline: samples }).markdown, /!\[throughput and latency over time\]\(TIMELINE\)/);
   });
 });
