@@ -15,6 +15,7 @@
 import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
+import { checkLmdbHeader } from './lmdb-header.js';
 
 export type Shard = RootDatabase<Buffer, string>;
 
@@ -63,17 +64,12 @@ function isDirectory(p: string): boolean {
 }
 
 /**
- * LMDB's meta page starts with a page header and then the magic 0xBEEFC0DE:
- * at byte 16 in upstream LMDB, at byte 24 in the LMDB that lmdb-js builds.
+ * Refuse, before lmdb-js maps it, a file that is not an LMDB environment or
+ * whose meta pages are damaged or point past its end (lmdb-header.ts): the
+ * native open does not fail cleanly on such a file (it faults and takes the
+ * process down), and the file must never be overwritten.
  */
-const LMDB_MAGIC = 0xbeefc0de;
-
-/**
- * Refuse a file that is not an LMDB environment before lmdb-js opens it:
- * the native open does not fail cleanly on a foreign file (it can crash the
- * process), and the file must never be overwritten.
- */
-function checkForeign(file: string): void {
+function checkShardFile(file: string): void {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -84,12 +80,15 @@ function checkForeign(file: string): void {
   try {
     const size = statSync(file).size;
     if (size === 0) return; // created but never initialised: LMDB sets it up
-    const head = Buffer.alloc(28);
-    const n = readSync(fd, head, 0, 28, 0);
-    if (n < 28 || (head.readUInt32LE(16) !== LMDB_MAGIC && head.readUInt32LE(24) !== LMDB_MAGIC)) {
+    // Two meta pages of the largest page size LMDB allows.
+    const head = Buffer.alloc(Math.min(size, 2 * 65536));
+    const n = readSync(fd, head, 0, head.length, 0);
+    const verdict = checkLmdbHeader(head.subarray(0, n), size);
+    if (!verdict.ok) {
+      const what = verdict.damage.startsWith('no LMDB magic') ? 'is not an LMDB shard' : 'is a damaged LMDB shard';
       throw new StoreOpenError(
-        `${file} is not an LMDB shard (no LMDB magic in its first page); it is not touched: ` +
-          'move it away, or point --path/--name elsewhere',
+        `${file} ${what} (${verdict.damage}); it is not touched: ` +
+          'move it away (its messages cannot be read safely), or point --path/--name elsewhere',
       );
     }
   } finally {
@@ -102,7 +101,7 @@ export function openShards(loc: StoreLocation): Shard[] {
   for (let i = 0; i < loc.shards; i++) {
     const file = shardFile(loc, i);
     try {
-      checkForeign(file);
+      checkShardFile(file);
       const db = open<Buffer, string>({
         path: file,
         noSubdir: true,

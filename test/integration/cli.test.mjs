@@ -322,6 +322,49 @@ describe('a corrupt or foreign file where a shard belongs', () => {
     });
   }
 
+  // Real shards written by a real daemon, then damaged: before the meta-page
+  // check each of these killed the daemon natively (SIGBUS, SIGSEGV) at
+  // every start, without a word.
+  describe('a real shard, damaged', () => {
+    let made;
+    const realShard = async () => {
+      if (made) return made;
+      const dir = tempDir('spillway-cli-real-');
+      const d = await startDaemon('edge', ['--path', dir, '--shards', '1', '--ingest', 'http://127.0.0.1:9/in', '--log-level', 'warn']);
+      const lines = Array.from({ length: 200 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(200) })).join('\n');
+      for (let i = 0; i < 20; i++) assert.equal((await post(d.url, '/rxb/p/k/l', lines)).status, 200);
+      assert.deepEqual(await d.stop('SIGTERM'), { code: 0, signal: null });
+      made = readFileSync(join(dir, 'rxtx-00.mdb'));
+      removeDir(dir);
+      return made;
+    };
+    const damages = {
+      'truncated to half': (b) => b.subarray(0, Math.floor(b.length / 2 / 4096) * 4096),
+      'cut inside its meta pages': (b) => b.subarray(0, 5000),
+      'garbage in a meta page': (b) => {
+        const c = Buffer.from(b);
+        randomBytes(200).copy(c, 100);
+        c.writeUInt32LE(0xbeefc0de, 24); // the magic survives
+        return c;
+      },
+    };
+    for (const [what, damage] of Object.entries(damages)) {
+      test(`${what} → exit 2 naming the file and the damage, file untouched`, async () => {
+        const dir = tempDir('spillway-cli-');
+        try {
+          const file = join(dir, 'rxtx-00.mdb');
+          writeFileSync(file, damage(await realShard()));
+          const before = fingerprint(file);
+          const r = await runCli([...(await edgeArgs(dir)), '--shards', '1']);
+          assert.deepEqual(fingerprint(file), before, 'the damaged file was modified');
+          assertOneLineError(r, /rxtx-00\.mdb is a damaged LMDB shard \((it is truncated|meta page \d)/, what);
+        } finally {
+          removeDir(dir);
+        }
+      });
+    }
+  });
+
   test('a foreign file at a later shard (rxtx-02.mdb) → exit 2, file untouched', async () => {
     const dir = tempDir('spillway-cli-');
     try {
