@@ -81,7 +81,11 @@ async function halfRateScenario(name, edge, full) {
   return got;
 }
 
-/** Post `total` messages as NDJSON batches; returns acknowledged count. */
+/**
+ * Post `total` messages as NDJSON batches from 64 producer/key pairs (even
+ * over the shards, as a fleet is; 7 keys left one of 4 shards half loaded);
+ * returns the acknowledged count.
+ */
 async function ingestBatches(url, total, { lines = 500, concurrency = 8, make = posEvent } = {}) {
   const body = ndjson(lines, make);
   let sent = 0;
@@ -89,13 +93,26 @@ async function ingestBatches(url, total, { lines = 500, concurrency = 8, make = 
   async function worker() {
     while (sent < total) {
       sent += lines;
-      const r = await request(`${url}/rxb/bench/k${sent % 7}/delivery`, { method: 'POST', body });
+      const r = await request(`${url}/rxb/bench/k${(sent / lines) % 64}/delivery`, { method: 'POST', body });
       const j = await r.body.json();
       if (r.statusCode === 200) acked += j.count;
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   return acked;
+}
+
+/** The direct bulk loader into a fresh index: Elasticsearch's own ingest rate. */
+async function loaderScenario(name) {
+  log(name);
+  const idx = testIndex('bench');
+  // Same bulk size; concurrency 8 = what Spillway's two forwarders may have in flight (2 × --bulk-concurrency 4).
+  const esPid = elasticsearchPid();
+  results.scenarios[name] = await directLoad({
+    node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, concurrency: 8, makePayload: posEvent,
+    startMeter: () => cpuMeter({ loader: 'self', elasticsearch: esPid }),
+  });
+  await idx.cleanup();
 }
 
 async function deliveryScenario(name, startStack) {
@@ -112,12 +129,16 @@ async function deliveryScenario(name, startStack) {
     const acked = await sampled(stack.edgeUrl, name, async () => {
       const n = await ingestBatches(stack.edgeUrl, DELIVERY_N);
       ingestSeconds = (performance.now() - t0) / 1000;
-      await waitFor('delivery', async () => (await count(idx.all)) >= n, { timeoutMs: 1_800_000, everyMs: 500 });
+      // Done when Elasticsearch has acknowledged the last bulk, as the
+      // loader's clock stops at its last bulk response: the edge counts a
+      // message delivered (txMessages) only then. Counting documents instead
+      // would add up to a refresh interval that the loader never waits for.
+      await waitFor('delivery', async () => (await stats(stack.edgeUrl)).edge.txMessages >= n, { timeoutMs: 1_800_000, everyMs: 50 });
       return n;
     });
     const seconds = (performance.now() - t0) / 1000;
     const cpuCores = cpu();
-    const docs = await count(idx.all);
+    const docs = await count(idx.all); // refreshes first
     // Lag: ack → searchable, for single messages on an idle pipeline.
     const lags = [];
     for (let i = 0; i < 5; i++) {
@@ -170,6 +191,11 @@ async function main() {
   // the figure is the cost of accepting and durably storing.
   const edgeDir = join(work, 'edge');
   const edge = await startDaemon('edge', ['--path', edgeDir, '--maxq', '100000000', '--ingest', 'http://127.0.0.1:9/in', '--retry-max', '5', '--log-level', 'warn']);
+  // A fresh daemon's first seconds are slower (JIT, worker start, the store
+  // files growing: p99 above 100 ms in the first second of a 2026-11-28 run);
+  // warm it up unmeasured, as every row after the first would be anyway.
+  log('warm-up (not measured)');
+  await runWrk({ seconds: quick ? 2 : 5, connections: CONNECTIONS, dir: work, url: edge.url + '/rx/pos/till-{n}/sale', fleet: 1000, body: posEvent() });
   // A fleet of 1000 terminals (producer/key pairs spread over the shards), and one hot key.
   await wrkScenario('spillway /rx (300 B)', edge.url, edge.child.pid, { path: '/rx/pos/till-{n}/sale', fleet: 1000, body: posEvent() });
   await wrkScenario('spillway /rx one hot key', edge.url, edge.child.pid, { path: '/rx/pos/till/sale', body: posEvent() });
@@ -189,15 +215,12 @@ async function main() {
   removeDir(edgeDir);
 
   // ---- Elasticsearch ceiling and delivery
-  log('ceiling: direct bulk loader');
-  const idx = testIndex('bench');
-  // Same bulk size; concurrency 8 = what Spillway's two forwarders may have in flight (2 × --bulk-concurrency 4).
-  const esPid = elasticsearchPid();
-  const direct = await directLoad({ node: ES_URL, index: idx.pattern.replace(/%\{.*\}/, 'direct'), total: DELIVERY_N, concurrency: 8, makePayload: posEvent,
-    startMeter: () => cpuMeter({ loader: 'self', elasticsearch: esPid }) });
-  results.scenarios['ceiling: direct bulk loader'] = direct;
-  await idx.cleanup();
-
+  // The loader runs before and after Spillway's delivery runs, and the
+  // higher of the two is the ceiling: Elasticsearch's rate on this shared
+  // machine drifts within a run (the first loader run also follows the
+  // deletion of the ingest store), and a ceiling measured low flatters
+  // Spillway.
+  await loaderScenario('ceiling: direct bulk loader (before)');
   await deliveryScenario('delivery: spillway all', async (idx) => {
     const dir = join(work, 'all');
     const d = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--interval', '0.1', '--log-level', 'warn']);
@@ -209,6 +232,10 @@ async function main() {
     const e = await startDaemon('edge', ['--path', dir, '--ingest', `${beat.url}/in`, '--interval', '0.1', '--log-level', 'warn']);
     return { edgeUrl: e.url, pids: { edge: e.child.pid, beat: beat.child.pid }, stop: async () => { await e.kill(); await beat.kill(); removeDir(dir); } };
   });
+
+  await loaderScenario('ceiling: direct bulk loader (after)');
+  const loaders = ['before', 'after'].map((w) => results.scenarios[`ceiling: direct bulk loader (${w})`]);
+  results.scenarios['ceiling: direct bulk loader'] = { ...loaders.reduce((a, b) => (b.docsPerSecond > a.docsPerSecond ? b : a)), bestOf: 2 };
 
   // ---- Backlog: Elasticsearch away while N messages arrive, then back.
   log('backlog drain');
@@ -231,7 +258,7 @@ async function main() {
       peak = Math.max(peak, m.rssMiB);
       peakAnon = Math.max(peakAnon, m.anonRssMiB);
       return (await stats(up.url)).edge.inQueue === 0;
-    }, { timeoutMs: 3_600_000, everyMs: 500 }));
+    }, { timeoutMs: 3_600_000, everyMs: 100 }));
     const seconds = (performance.now() - t0) / 1000;
     const cpuCores = cpu();
     const docs = await count(idx.all);

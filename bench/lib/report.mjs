@@ -28,9 +28,15 @@ export function renderReport(r) {
     lines.push(`| ${name} | ${f(x.rps)} | ${f(x.messagesPerSecond)} | ${f(l.p50, 2)} | ${f(l.p90, 2)} | ${f(l.p99, 2)} | ${f(l.p999, 2)} | ${f(l.max, 1)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.peakRssMiB)} | ${f(x.anonRssMiB)} | ${x === ceiling ? '100%' : pct(x.rps, ceiling?.rps)} |`);
   }
   lines.push('', '## Delivery into Elasticsearch', '');
+  lines.push('The ceiling is the better of two loader runs, one before and one after Spillway\'s delivery runs.', '');
   lines.push('| scenario | messages | documents | exactly once | seconds | docs/s | ÷ direct loader | lag ack→searchable ms (mean / max) | RSS MiB | CPU cores (client / Elasticsearch) |');
   lines.push('| --- | ---: | ---: | :---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  if (loader) lines.push(`| ceiling: direct bulk loader | ${f(loader.total)} | ${f(loader.total - loader.failed)} | – | ${f(loader.seconds, 1)} | ${f(loader.docsPerSecond)} | 100% | – | – | ${cpuCell(loader.cpuCores)} |`);
+  // The loader ran before and after Spillway's runs; the better one is the ceiling.
+  for (const [name, x] of Object.entries(s)) {
+    if (!name.startsWith('ceiling: direct bulk loader (')) continue;
+    lines.push(`| ${name} | ${f(x.total)} | ${f(x.total - x.failed)} | – | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${pct(x.docsPerSecond, loader?.docsPerSecond)} | – | – | ${cpuCell(x.cpuCores)} |`);
+  }
+  if (loader && !loader.bestOf) lines.push(`| ceiling: direct bulk loader | ${f(loader.total)} | ${f(loader.total - loader.failed)} | – | ${f(loader.seconds, 1)} | ${f(loader.docsPerSecond)} | 100% | – | – | ${cpuCell(loader.cpuCores)} |`);
   for (const [name, x] of Object.entries(s)) {
     if (!name.startsWith('delivery') && !name.startsWith('backlog')) continue;
     const rss = x.rssMiB ?? x.peakRssWhileDrainingMiB;
@@ -86,6 +92,7 @@ export function targets(r) {
 
 function chart(s) {
   const bars = Object.entries(s)
+    .filter(([, x]) => !x.bestOf) // the best loader run is already a bar of its own
     .map(([name, x]) => [name, x.messagesPerSecond ?? x.docsPerSecond])
     .filter(([, v]) => v > 0);
   const max = Math.max(...bars.map(([, v]) => v));
