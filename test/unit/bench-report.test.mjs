@@ -41,6 +41,11 @@ describe('bench report targets', () => {
     assert.equal(verdict(rows, 'half that rate'), 'met');
   });
 
+  test('a miss of one point is singular, and a miss never rounds to zero', () => {
+    assert.equal(verdict(targets(results({ allDocs: 35_700 })), 'all-mode delivery'), '**missed**, by 1 point');
+    assert.equal(verdict(targets(results({ allDocs: 35_990 })), 'all-mode delivery'), '**missed**, by 1 point');
+  });
+
   test('p99 above 5 ms at half rate is missed by the excess', () => {
     assert.equal(verdict(targets(results({ halfP99: 7.5 })), 'half that rate'), '**missed**, by 2.50 ms');
   });
