@@ -29,10 +29,14 @@ export async function freePort() {
   });
 }
 
-/** Run the CLI to completion (for flag tests): { code, stdout, stderr }. */
-export function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
+/**
+ * Run a program to completion: { code, signal, stdout, stderr }. Killed with
+ * SIGKILL after `timeoutMs` (then code is null and signal 'SIGKILL').
+ * `options` goes to spawn (env, uid, gid, cwd).
+ */
+export function runProcess(command, args, { timeoutMs = 20_000, ...options } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -43,6 +47,11 @@ export function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** Run the CLI to completion (for flag tests): { code, signal, stdout, stderr }. */
+export function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
+  return runProcess(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeoutMs });
 }
 
 /**

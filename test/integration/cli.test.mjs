@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { MAIN, freePort, removeDir, runCli, startDaemon, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
+import { MAIN, freePort, removeDir, runCli, runProcess, startDaemon, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
 import { startReceiver } from '../helpers/receiver.mjs';
 import { post, sleep } from '../helpers/edge-client.mjs';
 
@@ -35,18 +35,7 @@ function deferrer(t) {
 
 /** runCli, as another user (spawn's uid/gid) when given. */
 function runCliAs(args, { uid, gid } = {}, timeoutMs = 8000) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { uid, gid, cwd: '/' });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runProcess(process.execPath, [MAIN, ...args], { uid, gid, cwd: '/', timeoutMs });
 }
 
 /** Edge arguments that would start fine on their own. */

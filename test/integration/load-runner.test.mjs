@@ -3,11 +3,10 @@
 // /stats counts it), the runner as a child process, its exit code, its
 // summary and its results file.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, freePort, removeDir, startDaemon, stats, tempDir } from '../helpers/daemon.mjs';
+import { ROOT, freePort, removeDir, runProcess, startDaemon, stats, tempDir } from '../helpers/daemon.mjs';
 
 const RUNNER = join(ROOT, 'load', 'run.mjs');
 
@@ -17,18 +16,7 @@ const RUNNER_VARS = /^(SPILLWAY_URL|SPILLWAY_LOAD_RESULTS|RATE|BASE_RATE|DURATIO
 /** Run `node load/run.mjs ...args` with `env`: { code, signal, stdout, stderr }. */
 function runLoad(args, env, timeoutMs = 20_000) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !RUNNER_VARS.test(k)));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RUNNER, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runProcess(process.execPath, [RUNNER, ...args], { env: { ...base, ...env }, timeoutMs });
 }
 
 const shown = (r) => `exit ${r.code} ${r.signal ?? ''}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
