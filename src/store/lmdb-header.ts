@@ -25,10 +25,17 @@ const P_INVALID = 0xffffffffffffffffn;
 const KNOWN_VERSION = 2;
 const MAX_DEPTH = 64;
 
+interface Tree {
+  root: bigint;
+  /** Branch, leaf and overflow pages. */
+  pages: bigint;
+}
+
 export interface MetaPage {
   txnid: bigint;
   lastPage: bigint;
   pageSize: number;
+  trees: { free: Tree; main: Tree };
 }
 
 /** Sound (with the current meta page when the layout is known), or the damage found. */
@@ -57,16 +64,23 @@ export function checkLmdbHeader(head: Buffer, fileSize: number): HeaderVerdict {
   if (fileSize < 2 * pageSize || head.length < 2 * pageSize) {
     return { ok: false, damage: `it is truncated: ${fileSize} bytes, less than its two meta pages of ${pageSize}` };
   }
+  // The file may legitimately end before last_pg: pages allocated at the end
+  // and freed in the same transaction are never written (mdb.c says so, and
+  // chaos scenario 9 makes such a file on a full disk). Every page a tree
+  // uses was written, though, so a tree's root or its page count past the
+  // end of the file means the file lost pages it needs.
+  const filePages = BigInt(Math.floor(fileSize / pageSize));
   const metas: MetaPage[] = [];
   for (const index of [0, 1]) {
     const meta = readMeta(head, index, pageSize);
     if (typeof meta === 'string') return { ok: false, damage: `meta page ${index}: ${meta}` };
-    const needed = (meta.lastPage + 1n) * BigInt(pageSize);
-    if (needed > BigInt(fileSize)) {
-      return {
-        ok: false,
-        damage: `it is truncated: meta page ${index} has pages up to ${meta.lastPage} in use (${needed} bytes) but the file has ${fileSize}`,
-      };
+    const past = [meta.trees.free, meta.trees.main].find((t) => t.root !== P_INVALID && t.root >= filePages);
+    if (past) {
+      return { ok: false, damage: `it is truncated: meta page ${index} has a tree rooted at page ${past.root}, but the file ends at page ${filePages - 1n}` };
+    }
+    const inUse = 2n + meta.trees.free.pages + meta.trees.main.pages; // the two meta pages and both trees
+    if (inUse > filePages) {
+      return { ok: false, damage: `it is truncated: meta page ${index} counts ${inUse} pages in use, but the file holds ${filePages}` };
     }
     metas.push(meta);
   }
@@ -85,11 +99,13 @@ function readMeta(head: Buffer, index: number, pageSize: number): MetaPage | str
   if (lastPage < 1n) return `last page ${lastPage}; the two meta pages alone are 0 and 1`;
   const mapSize = head.readBigUInt64LE(m + 16);
   if (mapSize < (lastPage + 1n) * BigInt(pageSize)) return `its map size ${mapSize} is smaller than its pages in use`;
+  const trees: Tree[] = [];
   for (const [db, name] of [[0, 'free-page'], [1, 'main']] as const) {
     const at = m + 24 + db * 48;
     const depth = head.readUInt16LE(at + 6);
     const root = head.readBigUInt64LE(at + 40);
     const pages = head.readBigUInt64LE(at + 8) + head.readBigUInt64LE(at + 16) + head.readBigUInt64LE(at + 24);
+    trees.push({ root, pages });
     if (root === P_INVALID) {
       if (depth !== 0) return `the ${name} tree has no root but a depth of ${depth}`;
       continue;
@@ -98,5 +114,5 @@ function readMeta(head: Buffer, index: number, pageSize: number): MetaPage | str
     if (depth < 1 || depth > MAX_DEPTH) return `the ${name} tree has a depth of ${depth}`;
     if (pages > lastPage + 1n) return `the ${name} tree counts ${pages} pages, more than the ${lastPage + 1n} in use`;
   }
-  return { txnid: head.readBigUInt64LE(m + 128), lastPage, pageSize };
+  return { txnid: head.readBigUInt64LE(m + 128), lastPage, pageSize, trees: { free: trees[0]!, main: trees[1]! } };
 }
