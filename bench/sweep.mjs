@@ -31,11 +31,12 @@ export async function sweep({ seconds = 6, deliveryN = 100_000, log = console.er
       for (const bulkConcurrency of [2, 4]) {
         const idx = testIndex('sweep');
         const dir = join(work, `d-${forwarders}-${batch}-${bulkConcurrency}`);
-        // Fill the store with Elasticsearch unreachable, then measure the drain alone.
+        // Fill the store with Elasticsearch unreachable (64 keys: even over the
+        // shards), then measure the drain alone.
         const fill = await startDaemon('all', ['--path', dir, '--es', 'http://127.0.0.1:9', '--index', idx.pattern, '--log-level', 'error']);
         let acked = 0;
         while (acked < deliveryN) {
-          const r = await request(`${fill.url}/rxb/sweep/k${acked % 7}/d`, { method: 'POST', body });
+          const r = await request(`${fill.url}/rxb/sweep/k${(acked / 500) % 64}/d`, { method: 'POST', body });
           acked += (await r.body.json()).count ?? 0;
         }
         await fill.stop();
