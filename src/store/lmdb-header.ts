@@ -17,7 +17,7 @@
  * page counts, entries and root, each u64.
  */
 
-export const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_MAGIC = 0xbeefc0de;
 const PAGE_HEADER = 24;
 const P_META = 0x08;
 const P_INVALID = 0xffffffffffffffffn;
@@ -38,8 +38,11 @@ export interface MetaPage {
   trees: { free: Tree; main: Tree };
 }
 
-/** Sound (with the current meta page when the layout is known), or the damage found. */
-export type HeaderVerdict = { ok: true; current?: MetaPage } | { ok: false; damage: string };
+/**
+ * Sound (with the current meta page when the layout is known), or what is
+ * wrong: `foreign` when the file is not LMDB of this build at all, else damaged.
+ */
+export type HeaderVerdict = { ok: true; current?: MetaPage } | { ok: false; foreign: boolean; damage: string };
 
 /**
  * `head`: the first bytes of the file (at least two pages of the largest
@@ -50,19 +53,19 @@ export function checkLmdbHeader(head: Buffer, fileSize: number): HeaderVerdict {
     // Upstream LMDB's page header is 16 bytes: such a file is LMDB, but not
     // in the layout of the LMDB that lmdb-js builds.
     if (head.length >= 20 && head.readUInt32LE(16) === LMDB_MAGIC) {
-      return { ok: false, damage: 'an LMDB file of another build (16-byte page header), which lmdb-js cannot open' };
+      return { ok: false, foreign: true, damage: 'an LMDB file of another build (16-byte page header), which lmdb-js cannot open' };
     }
-    return { ok: false, damage: 'no LMDB magic in its first page' };
+    return { ok: false, foreign: true, damage: 'no LMDB magic in its first page' };
   }
   // Another LMDB build's layout: lmdb-js itself refuses a version it does not know.
   if (head.readUInt32LE(PAGE_HEADER + 4) !== KNOWN_VERSION) return { ok: true };
 
   const pageSize = head.readUInt32LE(PAGE_HEADER + 24);
   if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-    return { ok: false, damage: `its first meta page gives a page size of ${pageSize}` };
+    return { ok: false, foreign: false, damage: `its first meta page gives a page size of ${pageSize}` };
   }
   if (fileSize < 2 * pageSize || head.length < 2 * pageSize) {
-    return { ok: false, damage: `it is truncated: ${fileSize} bytes, less than its two meta pages of ${pageSize}` };
+    return { ok: false, foreign: false, damage: `it is truncated: ${fileSize} bytes, less than its two meta pages of ${pageSize}` };
   }
   // The file may legitimately end before last_pg: pages allocated at the end
   // and freed in the same transaction are never written (mdb.c says so, and
@@ -73,14 +76,14 @@ export function checkLmdbHeader(head: Buffer, fileSize: number): HeaderVerdict {
   const metas: MetaPage[] = [];
   for (const index of [0, 1]) {
     const meta = readMeta(head, index, pageSize);
-    if (typeof meta === 'string') return { ok: false, damage: `meta page ${index}: ${meta}` };
+    if (typeof meta === 'string') return { ok: false, foreign: false, damage: `meta page ${index}: ${meta}` };
     const past = [meta.trees.free, meta.trees.main].find((t) => t.root !== P_INVALID && t.root >= filePages);
     if (past) {
-      return { ok: false, damage: `it is truncated: meta page ${index} has a tree rooted at page ${past.root}, but the file ends at page ${filePages - 1n}` };
+      return { ok: false, foreign: false, damage: `it is truncated: meta page ${index} has a tree rooted at page ${past.root}, but the file ends at page ${filePages - 1n}` };
     }
     const inUse = 2n + meta.trees.free.pages + meta.trees.main.pages; // the two meta pages and both trees
     if (inUse > filePages) {
-      return { ok: false, damage: `it is truncated: meta page ${index} counts ${inUse} pages in use, but the file holds ${filePages}` };
+      return { ok: false, foreign: false, damage: `it is truncated: meta page ${index} counts ${inUse} pages in use, but the file holds ${filePages}` };
     }
     metas.push(meta);
   }

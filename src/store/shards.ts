@@ -85,7 +85,7 @@ function checkShardFile(file: string): void {
     const n = readSync(fd, head, 0, head.length, 0);
     const verdict = checkLmdbHeader(head.subarray(0, n), size);
     if (!verdict.ok) {
-      const what = verdict.damage.startsWith('no LMDB magic') ? 'is not an LMDB shard' : 'is a damaged LMDB shard';
+      const what = verdict.foreign ? 'is not an LMDB shard' : 'is a damaged LMDB shard';
       throw new StoreOpenError(
         `${file} ${what} (${verdict.damage}); it is not touched: ` +
           'move it away (its messages cannot be read safely), or point --path/--name elsewhere',
