@@ -2,7 +2,11 @@
 # scripts/es.sh — run a real, local, single-node Elasticsearch for development,
 # tests and CI.
 #
-#   scripts/es.sh start    download (once), start in the background, wait for yellow
+#   scripts/es.sh start    download (once), start in the background, wait for yellow;
+#                          if a node already answers on the port, succeed only when it
+#                          runs with the settings (and heap, if given) asked for now,
+#                          else refuse with exit 4 (it is never restarted behind the
+#                          back of whoever else uses it)
 #   scripts/es.sh stop     SIGTERM, wait, then SIGKILL; succeeds if nothing runs
 #   scripts/es.sh status   exit 0 and print cluster health if up, exit 3 if not
 #   scripts/es.sh kill     SIGKILL, no flush: a crash, for the chaos suite
@@ -218,18 +222,91 @@ prepare_run_dir() {
   rm -f "$PID_FILE"
 }
 
+# SPILLWAY_ES_SETTINGS as a canonical list: one -Ekey=value per line, sorted.
+normalize_settings() {
+  local s list=()
+  read -r -a list <<<"$1"
+  for s in "${list[@]}"; do
+    [[ $s == -E* ]] || s="-E$s"
+    printf '%s\n' "$s"
+  done | sort -u
+}
+
+# "1g", "512m", "524288k" or plain bytes -> bytes (empty if unparsable).
+heap_bytes() {
+  local v="${1,,}"
+  case "$v" in
+    *[0-9]g) echo $((${v%g} * 1024 * 1024 * 1024)) ;;
+    *[0-9]m) echo $((${v%m} * 1024 * 1024)) ;;
+    *[0-9]k) echo $((${v%k} * 1024)) ;;
+    *[!0-9]* | '') echo '' ;;
+    *) echo "$v" ;;
+  esac
+}
+
+# A node already answers on $URL: succeed only if it runs with the settings
+# asked for now, else refuse (exit 4) rather than hand the caller a node that
+# silently ignores them. Checked three ways:
+#   * every asked -Ekey=value against the live node (_nodes/_local/settings);
+#   * the settings recorded at its start (run dir file "settings") must not
+#     hold more than was asked: a plain `start` against a throttled node is
+#     refused too, so `npm run es:start` with no settings stays idempotent on
+#     a default node and never reuses a tuned one by mistake;
+#   * the heap, when SPILLWAY_ES_HEAP is given, against the live JVM's max.
+check_running_settings() {
+  local asked recorded flat s key want got problems=()
+  asked="$(normalize_settings "$ES_SETTINGS")"
+  if [[ -n $asked ]]; then
+    flat="$(curl -sS --max-time 5 "$URL/_nodes/_local/settings?flat_settings=true&filter_path=nodes.*.settings" 2>/dev/null)" ||
+      die "cannot read the settings of the node at $URL"
+    while IFS= read -r s; do
+      [[ -n $s ]] || continue
+      key="${s#-E}"; want="${key#*=}"; key="${key%%=*}"
+      got="$(grep -o "\"$key\":\"[^\"]*\"" <<<"$flat" | head -n1 | sed 's/^.*":"//; s/"$//')" || true
+      [[ $got == "$want" ]] || problems+=("$key is '${got:-<unset>}', asked '$want'")
+    done <<<"$asked"
+  fi
+  if [[ -f $RUN_DIR/settings ]]; then
+    recorded="$(normalize_settings "$(<"$RUN_DIR/settings")")"
+    while IFS= read -r s; do
+      [[ -n $s ]] || continue
+      grep -qxF -- "$s" <<<"$asked" || problems+=("started with $s, not asked now")
+    done <<<"$recorded"
+  fi
+  if [[ -n ${SPILLWAY_ES_HEAP:-} ]]; then
+    want="$(heap_bytes "$SPILLWAY_ES_HEAP")"
+    got="$(curl -sS --max-time 5 "$URL/_nodes/_local/jvm?filter_path=nodes.*.jvm.mem.heap_max_in_bytes" 2>/dev/null |
+      grep -o '"heap_max_in_bytes":[0-9]*' | head -n1 | cut -d: -f2)" || true
+    [[ -n $want && $got == "$want" ]] || problems+=("heap max is ${got:-unknown} bytes, asked $SPILLWAY_ES_HEAP")
+  fi
+  ((${#problems[@]} == 0)) && return 0
+  log "error: Elasticsearch at $URL is already running, but not with the settings asked for:"
+  for s in "${problems[@]}"; do log "  - $s"; done
+  log "not reusing it. Stop it first (SPILLWAY_ES_PORT=$ES_PORT scripts/es.sh stop; never the shared"
+  log "node others use), or start a node with these settings on another SPILLWAY_ES_PORT."
+  exit 4
+}
+
+# The same before the node answers: only the recorded settings can be compared.
+check_running_settings_recorded() {
+  [[ -f $RUN_DIR/settings ]] || return 0
+  [[ "$(normalize_settings "$(<"$RUN_DIR/settings")")" == "$(normalize_settings "$ES_SETTINGS")" ]] && return 0
+  log "error: the node starting from $RUN_DIR was started with SPILLWAY_ES_SETTINGS='$(<"$RUN_DIR/settings")', not '$ES_SETTINGS'"
+  log "not reusing it. Stop it first (SPILLWAY_ES_PORT=$ES_PORT scripts/es.sh stop), or use another SPILLWAY_ES_PORT."
+  exit 4
+}
+
 cmd_start() {
   local t0=$SECONDS t0r=$EPOCHREALTIME pid body
   if body="$(health 0)"; then
-    log "already running at $URL (version $(es_version)), nothing to do"
-    if [[ -f $RUN_DIR/settings && $(<"$RUN_DIR/settings") != "$ES_SETTINGS" ]]; then
-      log "warning: it was started with SPILLWAY_ES_SETTINGS='$(<"$RUN_DIR/settings")', not '$ES_SETTINGS'; stop it first to change them"
-    fi
+    check_running_settings
+    log "already running at $URL (version $(es_version)) with the settings asked for, nothing to do"
     return 0
   fi
   take_lock
   if pid="$(running_pid)"; then
     # Ours, but not healthy (yet): give it the usual time rather than restarting.
+    check_running_settings_recorded
     log "process $pid is running but not healthy yet; waiting"
   else
     [[ -x $JAVA17_HOME/bin/java ]] || die "no JDK at $JAVA17_HOME (set SPILLWAY_ES_JAVA_HOME)"
