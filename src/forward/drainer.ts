@@ -1,13 +1,17 @@
 /**
  * Drains one shard, oldest first, into a sink.
  *
+ * The drainer keeps one batch in the making: each look at the shard reads
+ * only the records committed since the previous look and appends them, so a
+ * record is read and decoded once however long its batch waits to fill.
+ * The batch goes when it is full (`batch` messages or `batchBytes`), or when
+ * its oldest message has waited `intervalMs`.
+ *
  * Up to `inflight` batches are out at once; each holds a contiguous run of
  * keys above the previous batch's. A batch is deleted from the shard only
  * after the sink delivered it, and a failed batch is retried identical (same
  * batch uuid, same messages) with capped, jittered backoff, so no delete can
- * ever remove a message that was not acknowledged. A partial batch waits at
- * most `intervalMs` for more messages; full batches go at once, as fast as the
- * sink takes them.
+ * ever remove a message that was not acknowledged.
  */
 import { randomUUID } from 'node:crypto';
 import { describeCommitError } from '../store/commit-error.js';
@@ -25,6 +29,8 @@ export interface DrainerOptions {
   inflight: number;
   deliverTimeoutMs: number;
   retryCapMs: number;
+  /** Writers may delete unsent records (--overflow drop-oldest): check a batch against the shard before it goes. */
+  dropsPossible?: boolean;
   /** How long an idle shard waits before looking again. */
   pollMs?: number;
   /** `count` messages delivered, `removed` of them deleted here (the rest were dropped meanwhile). */
@@ -38,41 +44,50 @@ interface Batch {
   messages: StoredMessage[];
 }
 
+/** The batch being filled: records read from the shard, not yet handed to the sink. */
+interface Filling extends Batch {
+  bytes: number;
+  /** When its first message was read (Date.now()). */
+  since: number;
+}
+
+const emptyBatch = (): Filling => ({ uuid: '', keys: [], messages: [], bytes: 0, since: 0 });
+
 export class ShardDrainer {
-  private lastKey: string | undefined;
+  /** The last key read from the shard into a batch; the next look starts after it. */
+  private readKey: string | undefined;
+  private filling = emptyBatch();
   private readonly running = new Set<Promise<void>>();
   private readonly stop = new AbortController();
   private readonly hardStop = new AbortController();
-  /** When the forwarder first saw the oldest message of a partial batch. */
-  private partialSince = 0;
 
   constructor(private readonly o: DrainerOptions) {}
 
   /** Runs until stop(); resolves once no batch is in flight. */
   async run(): Promise<void> {
     const signal = this.stop.signal;
+    const pollMs = this.o.pollMs ?? 5;
     while (!signal.aborted) {
       if (this.running.size >= this.o.inflight) {
         await Promise.race(this.running);
         continue;
       }
-      const batch = this.read();
-      if (batch.messages.length === 0) {
-        this.partialSince = 0;
-        await sleep(this.o.pollMs ?? 5, signal);
+      const more = this.readMore();
+      const b = this.filling;
+      if (b.messages.length === 0) {
+        await sleep(pollMs, signal);
         continue;
       }
-      if (batch.messages.length < this.o.batch && batch.bytes < this.o.batchBytes) {
-        const now = Date.now();
-        if (this.partialSince === 0) this.partialSince = now;
-        const waited = now - this.partialSince;
+      const full = b.messages.length >= this.o.batch || b.bytes >= this.o.batchBytes || more;
+      if (!full) {
+        const waited = Date.now() - b.since;
         if (waited < this.o.intervalMs) {
-          await sleep(Math.min(this.o.pollMs ?? 5, this.o.intervalMs - waited), signal);
+          await sleep(Math.min(pollMs, this.o.intervalMs - waited), signal);
           continue;
         }
       }
-      this.partialSince = 0;
-      this.lastKey = batch.keys[batch.keys.length - 1];
+      this.filling = emptyBatch();
+      const batch: Batch = { uuid: randomUUID(), keys: b.keys, messages: b.messages };
       const p = this.send(batch).finally(() => this.running.delete(p));
       this.running.add(p);
     }
@@ -85,28 +100,43 @@ export class ShardDrainer {
     setTimeout(() => this.hardStop.abort(), Math.max(0, deadline - Date.now())).unref();
   }
 
-  private read(): Batch & { bytes: number } {
-    const keys: string[] = [];
-    const messages: StoredMessage[] = [];
-    let bytes = 0;
-    const range = this.o.db.getRange({ start: this.lastKey, limit: this.o.batch + 1 });
-    for (const { key, value } of range) {
-      if (key === this.lastKey) continue;
-      if (messages.length >= this.o.batch || (messages.length > 0 && bytes + value.length > this.o.batchBytes)) break;
-      keys.push(key);
-      messages.push(decodeRecord(key, value));
-      bytes += value.length;
+  /**
+   * Append the records committed since the last look to the batch being
+   * filled, up to its limits. Returns true when a record was left unread
+   * because the batch is full (send it now).
+   */
+  private readMore(): boolean {
+    const b = this.filling;
+    const room = this.o.batch - b.messages.length;
+    if (room <= 0) return true;
+    const after = this.readKey;
+    // The range starts at the last key read (still on disk while its batch is
+    // in flight or filling), which is skipped; one extra row tells "more".
+    for (const { key, value } of this.o.db.getRange({ start: after, limit: room + 2 })) {
+      if (key === after) continue;
+      if (b.messages.length >= this.o.batch || (b.messages.length > 0 && b.bytes + value.length > this.o.batchBytes)) return true;
+      if (b.messages.length === 0) b.since = Date.now();
+      b.keys.push(key);
+      b.messages.push(decodeRecord(key, value));
+      b.bytes += value.length;
+      this.readKey = key;
     }
-    return { uuid: randomUUID(), keys, messages, bytes };
+    return false;
+  }
+
+  /** After a failed delete: forget what was read and start again from the shard's first record. */
+  private rewind(): void {
+    this.readKey = undefined;
+    this.filling = emptyBatch();
   }
 
   private async send(batch: Batch): Promise<void> {
     const hard = this.hardStop.signal;
     for (let attempt = 0; !hard.aborted; attempt++) {
       const t0 = performance.now();
-      // A retry resends what is still on disk: --overflow drop-oldest may have
+      // What goes is what is still on disk: --overflow drop-oldest may have
       // removed some of the batch meanwhile, and a dropped message stays dropped.
-      if (attempt > 0) this.forgetDropped(batch);
+      if (this.o.dropsPossible || attempt > 0) this.forgetDropped(batch);
       if (batch.keys.length === 0) return;
       try {
         await this.o.sink.deliver(batch.messages, {
@@ -135,7 +165,7 @@ export class ShardDrainer {
         // Delivered but still on disk: read the shard again from its start, so
         // these go once more (a harmless duplicate send: receivers deduplicate).
         this.o.onFailed(0, `delivered batch not deleted: ${await describeCommitError(e)}`);
-        this.lastKey = undefined;
+        this.rewind();
         return;
       }
       this.o.onDelivered(batch.messages.length, removed, performance.now() - t0);

@@ -59,6 +59,7 @@ const drainers = owned.map(
       // The stage answers 504 after its own ack timeout; wait a little longer than that.
       deliverTimeoutMs: (config.role === 'edge' ? config.txTimeout : config.ackTimeout) * 1000,
       retryCapMs: config.retryMax * 1000,
+      dropsPossible: config.overflow === 'drop-oldest',
       onDelivered: (count, removed, ms) => post({ type: 'delivered', shard, count, removed, ms }),
       onFailed: (count, reason) => post({ type: 'failed', shard, count, reason }),
     }),
