@@ -8,7 +8,7 @@
 //   fluentBitPath()           → path of the prebuilt fluent-bit (checks its libraries with ldd)
 //   startRxtx(opts)           → { url, port, pid, child, dir, stop(), kill(), metrics(), waitDrained(), logs() }
 //   startVersionProxy(opts)   → { url, port, close() }  GET / answers a version document, the rest passes through
-//   startRtbeat(opts)         → { url, port, pid, child, dir, esUrl, index, template, stop(), kill(), restart(), metrics(), logs() }
+//   startRtbeat(opts)         → { url, port, pid, child, dir, esUrl, index, template, stop(), kill(), restart(), metrics(), logs(), deleteTemplate() }
 //   startFluentBit(opts)      → { url, port, pid, child, dir, index, stop(), kill(), logs() }
 //   requirePeer(t, fn)        run fn; a PeerUnavailable fails under CI, skips the test elsewhere
 //
@@ -265,8 +265,9 @@ export function fluentBitPath() {
  *                    rxtx_messages_in_queue both 0), i.e. everything written
  *                    was sent and acknowledged by the ingest URL.
  *   ticks()          how many send cycles it has logged
+ * env: extra environment (e.g. TZ: Go stamps message times in local time).
  */
-export async function startRxtx({ ingest, interval = 1, batch = 5000, maxq = 10_000_000, dir, port, bin, readyMs = 20_000 } = {}) {
+export async function startRxtx({ ingest, interval = 1, batch = 5000, maxq = 10_000_000, dir, port, bin, env, readyMs = 20_000 } = {}) {
   if (!ingest) throw new Error('startRxtx: ingest URL required');
   bin ??= await buildPeer('rxtx');
   const store = ownDir(dir, 'rxtx-peer-');
@@ -286,7 +287,7 @@ export async function startRxtx({ ingest, interval = 1, batch = 5000, maxq = 10_
     // -path is joined to "rxtx.db" by string concatenation: it needs the trailing slash.
     const args = ['-port', String(p0), '-path', store.dir.endsWith('/') ? store.dir : `${store.dir}/`, '-ingest', ingest,
       '-interval', String(interval), '-batch', String(batch), '-maxq', String(maxq)];
-    const p = launch(bin, args, { cwd: store.dir, onLine });
+    const p = launch(bin, args, { cwd: store.dir, env, onLine });
     const url = `http://127.0.0.1:${p0}`;
     try {
       await waitReady('rxtx', p, () => answers(`${url}/metrics`), readyMs);
@@ -499,6 +500,10 @@ export async function startRtbeat({ esUrl = ES_URL, index, dir, timeoutSeconds =
     get exited() { return p.exited; },
     logs: () => p.logs(),
     metrics: () => scrape(url),
+    /** Delete the index template libbeat installed (composable, or legacy). */
+    async deleteTemplate(url = esUrl) {
+      for (const kind of ['_index_template', '_template']) await fetch(`${url}/${kind}/${names.template}`, { method: 'DELETE' }).catch(() => {});
+    },
     async restart({ kill = false, graceMs = 15_000 } = {}) {
       const r = await terminate(p, kill ? 'SIGKILL' : 'SIGTERM', graceMs);
       await start();
