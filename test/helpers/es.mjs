@@ -2,7 +2,7 @@
 // it call requireElasticsearch(t): when it is not reachable the script is
 // asked to start it; under CI a failure to start fails the test (never a
 // skip), elsewhere the test is skipped with the reason.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ROOT } from './daemon.mjs';
@@ -19,10 +19,11 @@ export async function esUp(url = ES_URL) {
   }
 }
 
-export function esScript(command, env = {}) {
+/** Run scripts/es.sh `command`: { ok, code, output }. `signal` kills the script (not a node it already started). */
+export function esScript(command, env = {}, { signal } = {}) {
   return new Promise((resolve) => {
-    execFile('bash', [SCRIPT, command], { env: { ...process.env, ...env }, timeout: 400_000 }, (err, stdout, stderr) =>
-      resolve({ ok: !err, output: stdout + stderr }),
+    execFile('bash', [SCRIPT, command], { env: { ...process.env, ...env }, timeout: 400_000, signal }, (err, stdout, stderr) =>
+      resolve({ ok: !err, code: err ? err.code : 0, output: stdout + stderr }),
     );
   });
 }
@@ -97,22 +98,32 @@ export async function checkExactlyOnce(indices, ids, url = ES_URL) {
 }
 
 /**
- * A private Elasticsearch node on its own port and data dir (scripts/es.sh
- * keeps one run dir per port), for tests that stop, kill or throttle it
- * without touching the shared node on 9200.
+ * A private Elasticsearch node on its own port and run dir (scripts/es.sh
+ * keeps one run dir per port unless `runDir` is given), for tests that stop,
+ * kill or throttle it without touching the shared node on 9200. Take the port
+ * from freePort(), never a fixed one.
  */
-export function esNode(port, { settings = '', heap = '512m' } = {}) {
+export function esNode(port, { settings = '', heap = '512m', runDir } = {}) {
   const env = { SPILLWAY_ES_PORT: String(port), SPILLWAY_ES_SETTINGS: settings, SPILLWAY_ES_HEAP: heap };
-  const run = async (command, extra = {}) => {
-    const r = await esScript(command, { ...env, ...extra });
+  if (runDir) env.SPILLWAY_ES_RUN_DIR = runDir;
+  const run = async (command, extra = {}, opts = {}) => {
+    const r = await esScript(command, { ...env, ...extra }, opts);
     if (!r.ok) throw new Error(`es.sh ${command} on port ${port} failed:\n${r.output.slice(-2000)}`);
     return r;
   };
   return {
+    port,
     url: `http://127.0.0.1:${port}`,
-    /** fresh: wipe the data dir first (a clean node for this run). */
-    start: ({ fresh = false } = {}) => run('start', fresh ? { SPILLWAY_ES_FRESH: '1' } : {}),
+    env,
+    /** fresh: wipe the data dir first (a clean node for this run). signal: give up (the caller then kills). */
+    start: ({ fresh = false, signal } = {}) => run('start', fresh ? { SPILLWAY_ES_FRESH: '1' } : {}, { signal }),
     stop: () => run('stop'),
     kill: () => run('kill'),
+    /** SIGKILL from a synchronous context (process 'exit'): never throws. */
+    killSync() {
+      try {
+        execFileSync('bash', [SCRIPT, 'kill'], { env: { ...process.env, ...env }, stdio: 'ignore', timeout: 20_000 });
+      } catch {}
+    },
   };
 }

@@ -33,12 +33,16 @@ export async function startReceiver({ port = 0, mode = 'ok' } = {}) {
     messages: [],
     errors: [],
     hung: new Set(),
+    requests: 0, // every POST /in, answered or not: what quiescence checks watch
+    lastRequestAt: 0, // Date.now() of the last POST /in to arrive (0: none yet)
   };
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/in') {
       res.writeHead(404).end();
       return;
     }
+    state.requests++;
+    state.lastRequestAt = Date.now();
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -69,10 +73,15 @@ export async function startReceiver({ port = 0, mode = 'ok' } = {}) {
   });
   server.keepAliveTimeout = 60_000;
   await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  const startedAt = Date.now();
   return {
     state,
     port: server.address().port,
     url: `http://127.0.0.1:${server.address().port}/in`,
+    /** Milliseconds since the last POST /in arrived (since start if none did). */
+    idleMs() {
+      return Date.now() - (state.lastRequestAt || startedAt);
+    },
     setMode(m) {
       state.mode = m;
       if (m !== 'hang') {
