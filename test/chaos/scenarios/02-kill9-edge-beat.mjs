@@ -5,4 +5,4 @@ import { edgeBeatRestarts } from '../edge-beat-restarts.mjs';
 
 export const name = 'kill -9 of beat and edge (edge → beat)';
 
-export const run = (opts) => edgeBeatRestarts({ ...opts, name, signal: 'SIGKILL' });
+export const run = (opts) => edgeBeatRestarts({ ...opts, name, stopSignal: 'SIGKILL' });

@@ -5,4 +5,4 @@ import { edgeBeatRestarts } from '../edge-beat-restarts.mjs';
 
 export const name = 'SIGTERM of beat and edge (edge → beat)';
 
-export const run = (opts) => edgeBeatRestarts({ ...opts, name, signal: 'SIGTERM' });
+export const run = (opts) => edgeBeatRestarts({ ...opts, name, stopSignal: 'SIGTERM' });
