@@ -1,14 +1,16 @@
 // Start the real spillway process (dist/cli/main.js) on a free port and
 // talk to it over real sockets.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
+// SPILLWAY_TEST_MAIN: run the tests against another build's entry point
+// (e.g. a copy of dist/ with a behaviour broken on purpose, to see a test fail).
+export const MAIN = process.env.SPILLWAY_TEST_MAIN ?? join(ROOT, 'dist', 'cli', 'main.js');
 
 export function tempDir(prefix = 'spillway-test-') {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -54,13 +56,27 @@ export function runCli(args, { env = {}, timeoutMs = 20_000 } = {}) {
   return runProcess(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeoutMs });
 }
 
+/** The pid of the only child of process `pid` (Linux /proc), or undefined. */
+function onlyChild(pid) {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return kids.length === 1 ? Number(kids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Start `spillway <role> ...args` on a free port; resolves once /healthz
- * answers. Returns { port, url, child, stop(signal), kill(), logs() }.
+ * answers. Returns { port, url, child, pid, stop(signal), kill(), logs() }.
+ * `wrap` runs the daemon under another program (e.g. ['strace', '-f', ...]):
+ * child is then that program, and pid, stop() and kill() address the daemon.
  */
-export async function startDaemon(role, args = [], { env = {}, port, waitMs = 20_000 } = {}) {
+export async function startDaemon(role, args = [], { env = {}, port, waitMs = 20_000, wrap = [] } = {}) {
   port ??= await freePort();
-  const child = spawn(process.execPath, [MAIN, role, '--port', String(port), '--host', '127.0.0.1', ...args], {
+  const argv = [MAIN, role, '--port', String(port), '--host', '127.0.0.1', ...args];
+  const [command, ...pre] = wrap.length ? [...wrap, process.execPath] : [process.execPath];
+  const child = spawn(command, [...pre, ...argv], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -82,18 +98,34 @@ export async function startDaemon(role, args = [], { env = {}, port, waitMs = 20
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+  const pid = wrap.length ? onlyChild(child.pid) : child.pid;
+  if (pid === undefined) {
+    child.kill('SIGKILL');
+    throw new Error(`cannot find the daemon's pid under ${command}:\n${out}`);
+  }
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const signal = (sig) => {
+    try {
+      process.kill(pid, sig);
+    } catch {}
+  };
   return {
     port,
     url,
     child,
+    pid,
     exited,
     logs: () => out,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    async stop(sig = 'SIGTERM') {
+      if (running()) signal(sig);
       return exited;
     },
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (running()) {
+        signal('SIGKILL');
+        // A wrapper that outlives its daemon is not left behind either.
+        if (wrap.length) setTimeout(() => running() && child.kill('SIGKILL'), 5000).unref();
+      }
       return exited;
     },
   };
