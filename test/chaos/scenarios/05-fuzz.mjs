@@ -2,12 +2,15 @@
 // bytes, JSON, deep nesting, NDJSON; odd path segments and percent-encoding;
 // Content-Encoding and Idempotency-Key headers; gzip and garbage gzip.
 // Every answer is a 200 or a 4xx with {"status":"FAIL","message"}; the
-// daemon never crashes; /stats edge.received equals what the 200s stored.
+// daemon never crashes. The edge only stores while fuzzed (nothing listens on
+// its --ingest); then a receiver comes up there and what the edge forwards is
+// compared, as a set, with what the 200s acknowledged: every acked uuid (and
+// every line of an acked /rxb, by its seq) exactly once, and nothing else.
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
-import { freePort, removeDir, startDaemon, stats, tempDir } from '../../helpers/daemon.mjs';
+import { freePort, stats } from '../../helpers/daemon.mjs';
 import { rawRequest } from '../../helpers/edge-client.mjs';
-import { result, sleep } from '../lib.mjs';
+import { result, waitQuiet } from '../lib.mjs';
 
 export const name = 'hostile input fuzzing (fast-check)';
 const ALLOWED = new Set([400, 404, 405, 411, 413, 415]);
@@ -62,16 +65,22 @@ const idemArb = fc.oneof(
 const gzipModeArb = fc.constantFrom('real', 'real', 'garbage', 'truncated', 'none', 'bomb');
 const BOMB = gzipSync(Buffer.from(`{"a":"${' '.repeat(4_000_000)}"}`)); // ~4 KB that inflates past --max-body and --max-batch-body
 
-export async function run({ quick, log = () => {} }) {
+export async function run({ quick, log = () => {}, signal, scope }) {
   const numRuns = quick ? 400 : 3000;
-  const dir = tempDir('spillway-chaos-');
-  const dead = await freePort(); // nothing listens: the edge only stores
-  const d = await startDaemon('edge', ['--path', dir, '--ingest', `http://127.0.0.1:${dead}/in`, '--retry-max', '5',
-    '--max-body', '65536', '--max-batch-body', '262144', '--log-level', 'error']);
+  const dir = await scope.tempDir();
+  const rcvPort = await freePort(); // nothing listens until the fuzzing is over: the edge only stores
+  const d = await scope.daemon('edge', ['--path', dir, '--ingest', `http://127.0.0.1:${rcvPort}/in`, '--retry-max', '1',
+    '--interval', '0.2', '--max-body', '65536', '--max-batch-body', '262144', '--log-level', 'error']);
   let stored = 0, oks = 0, requests = 0;
   const statuses = {};
   const failures = [];
-  try {
+  // What the 200s acknowledged, by identity: `uuid:<u>` for /rx and /rxs,
+  // `seq:<s>` for each line of an /rxb (its lines hold seq .. seq+count-1);
+  // /rxa answers without a uuid, so its messages are matched by payload.
+  const expected = new Map(); // id -> what acked it
+  const rxaPayloads = new Map(); // canonical payload -> acks
+  const canonical = (buf) => { try { return JSON.stringify(JSON.parse(buf.toString())); } catch { return undefined; } };
+  {
     await fc.assert(
       fc.asyncProperty(pathArb, bodyArb, encodingArb, idemArb, gzipModeArb, fc.constantFrom('POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'POST', 'PUT', 'GET'), async (path, body, enc, idem, gzMode, method) => {
         let payload = body;
@@ -98,7 +107,16 @@ export async function run({ quick, log = () => {} }) {
           if (/^\/rxb\//.test(path)) {
             if (!Number.isInteger(json.count)) throw new Error(`/rxb 200 without a count: ${res.body} for ${tag}`);
             stored += json.count;
-          } else stored += 1;
+            for (let k = 0; k < json.count; k++) expected.set(`seq:${String(BigInt(json.seq) + BigInt(k)).padStart(19, '0')}`, tag);
+          } else if (/^\/rxa\//.test(path)) {
+            stored += 1;
+            // A 200 means the daemon read `body` (gzip inflated): match on it.
+            const c = canonical(body) ?? `unparsable:${tag}`;
+            rxaPayloads.set(c, (rxaPayloads.get(c) ?? 0) + 1);
+          } else {
+            stored += 1;
+            expected.set(`uuid:${json.uuid}`, tag);
+          }
           return;
         }
         if (!ALLOWED.has(res.status)) throw new Error(`status ${res.status} (${res.body.slice(0, 200)}) for ${tag}`);
@@ -109,26 +127,43 @@ export async function run({ quick, log = () => {} }) {
       }),
       { numRuns, seed: quick ? 42 : undefined, endOnFailure: true },
     ).catch((e) => failures.push(String(e.message ?? e).split('\n').slice(0, 12).join('\n')));
-    // /rxa answers before storing: give its writes a moment.
-    let received;
-    for (let i = 0; i < 20; i++) {
-      received = (await stats(d.url)).edge.received;
-      if (received === stored) break;
-      await sleep(250);
-    }
     const alive = d.child.exitCode === null && d.child.signalCode === null && (await fetch(`${d.url}/healthz`).then((r) => r.ok, () => false));
     if (failures.length) log(failures[0]);
+    // Now let the edge forward everything it stored, and wait until it and
+    // the receiver are quiet (nothing held, counters still over several polls).
+    const rcv = await scope.receiver({ port: rcvPort });
+    const quiet = await waitQuiet({ url: d.url, receiver: rcv, timeoutMs: 60_000, signal });
+    const received = (await stats(d.url)).edge.received;
+    // Identify each forwarded message: by its uuid if a 200 gave it, else by
+    // its seq if it is an acked /rxb line, else by its payload against the /rxa acks.
+    const seen = new Map();
+    const rxaLeft = new Map(rxaPayloads);
+    const extra = [];
+    for (const m of rcv.state.messages) {
+      const id = expected.has(`uuid:${m.uuid}`) ? `uuid:${m.uuid}` : expected.has(`seq:${m.seq}`) ? `seq:${m.seq}` : undefined;
+      if (id) {
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+        continue;
+      }
+      const c = JSON.stringify(m.payload);
+      if (rxaLeft.get(c) > 0) rxaLeft.set(c, rxaLeft.get(c) - 1);
+      else extra.push(`${m.producer}/${m.key}${m.label} ${c.slice(0, 60)}`);
+    }
+    const missing = [...expected.keys()].filter((id) => !seen.has(id));
+    const duplicated = [...seen.values()].reduce((n, k) => n + k - 1, 0);
+    const rxaMissing = [...rxaLeft.values()].reduce((n, k) => n + k, 0);
+    const acked = expected.size + [...rxaPayloads.values()].reduce((n, k) => n + k, 0);
     return result(name, {
-      acked: stored, documents: received, refused: Object.fromEntries(Object.entries(statuses).filter(([s]) => s !== '200')),
-      notes: `${requests} requests, ${oks} answered 200 (${stored} messages); /stats edge.received ${received}${failures.length ? `; first failure: ${failures[0].replace(/\s+/g, ' ').slice(0, 600)}` : ''}`,
+      acked, documents: rcv.state.messages.length, lost: missing.length + rxaMissing, duplicated,
+      refused: Object.fromEntries(Object.entries(statuses).filter(([s]) => s !== '200')),
+      notes: `${requests} requests, ${oks} answered 200 (${stored} messages, ${acked} distinct); /stats edge.received ${received}; forwarded ${rcv.state.messages.length} in ${rcv.state.batches} batches (quiet: ${JSON.stringify(quiet)})${missing.length ? `; missing e.g. ${missing.slice(0, 3).join(',')}` : ''}${extra.length ? `; extra e.g. ${extra.slice(0, 3).join(' | ')}` : ''}${failures.length ? `; first failure: ${failures[0].replace(/\s+/g, ' ').slice(0, 600)}` : ''}`,
       checks: [
         { what: 'every answer was a 200 or a JSON 4xx', ok: failures.length === 0 },
         { what: 'the daemon is alive', ok: alive },
-        { what: `stored count (${received}) = messages acknowledged (${stored})`, ok: received === stored },
+        { what: `every acked uuid / /rxb line forwarded (${missing.length} missing), every /rxa payload too (${rxaMissing} missing)`, ok: missing.length === 0 && rxaMissing === 0 },
+        { what: `nothing forwarded that no 200 acknowledged (${extra.length} extra)`, ok: extra.length === 0 },
+        { what: `the receiver saw no batch it rejected (${rcv.state.errors.length})`, ok: rcv.state.errors.length === 0 },
       ],
     });
-  } finally {
-    await d.kill();
-    removeDir(dir);
   }
 }
