@@ -1,7 +1,8 @@
 // Interoperability with the real Go peers, built from ../shared/peers
 // (test/helpers/peers.mjs), against the real Elasticsearch:
 //   - the Go rxtx (/rxs and /rx) → spillway beat → Elasticsearch: every
-//     acknowledged message exactly once;
+//     acknowledged message exactly once, also when rxtx re-sends batches
+//     whose 200 was lost;
 //   - spillway edge → the Go rtbeat → Elasticsearch: every acknowledged
 //     message indexed, across a graceful and a hard restart of rtbeat.
 // Under CI a peer that cannot be built fails these tests; elsewhere they skip.
@@ -12,12 +13,12 @@
 // did (test/fixtures/rxtx-sender) is gone.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
 import { removeDir, startDaemon, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
-import { waitEmpty } from '../helpers/edge-client.mjs';
+import { postMany, waitEmpty } from '../helpers/edge-client.mjs';
 import { count, ES_URL, requireElasticsearch, testIndex } from '../helpers/es.mjs';
-import { postMany } from '../helpers/load.mjs';
 import { buildPeer, requirePeer, startRtbeat, startRxtx } from '../helpers/peers.mjs';
 
 /** Every document's _id and selected _source fields, through the scroll API. */
@@ -84,23 +85,71 @@ async function postToRxtx(url, route, { total, connections = 8, tag }) {
   return { acked, refused, errors, firstBody };
 }
 
-for (const route of ['rxs', 'rx']) {
-  test(`the Go rxtx /${route} → spillway beat → Elasticsearch: every acknowledged message exactly once`, { timeout: 600_000 }, async (t) => {
+/**
+ * An HTTP hop in front of `target` that loses acknowledgements: for the
+ * requests `drop(n, status)` picks (n counts from 0), it waits for the
+ * target's whole answer and then closes the client's connection instead of
+ * passing the answer on. The batch is delivered; the sender sees an error.
+ */
+async function ackDropper(target, drop) {
+  let n = 0;
+  const dropped = [];
+  const server = http.createServer(async (req, res) => {
+    const i = n++;
+    try {
+      const chunks = [];
+      for await (const c of req) chunks.push(c);
+      const r = await fetch(target + req.url, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' }, body: Buffer.concat(chunks) });
+      const text = await r.text();
+      if (drop(i, r.status)) {
+        dropped.push({ n: i, status: r.status });
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(r.status, { 'content-type': 'application/json' });
+      res.end(text);
+    } catch {
+      req.socket.destroy();
+    }
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    dropped,
+    requests: () => n,
+    close: () => new Promise((r) => (server.close(r), server.closeAllConnections())),
+  };
+}
+
+const rxtxCases = [
+  { route: 'rxs', title: 'the Go rxtx /rxs → spillway beat → Elasticsearch: every acknowledged message exactly once' },
+  { route: 'rx', title: 'the Go rxtx /rx → spillway beat → Elasticsearch: every acknowledged message exactly once' },
+  // rxtx keeps a batch until it gets a 200 and then sends the same messages
+  // again: the stage's create-by-uuid must keep them once.
+  { route: 'rxs', loseAcks: true, title: 'the Go rxtx re-sends batches whose 200 was lost: still exactly once' },
+];
+
+for (const { route, loseAcks, title } of rxtxCases) {
+  test(title, { timeout: 600_000 }, async (t) => {
     if (!(await requireElasticsearch(t))) return;
     const bin = await requirePeer(t, () => buildPeer('rxtx'));
     if (!bin) return;
     const idx = testIndex();
     const beat = await startDaemon('beat', ['--index', idx.pattern]);
     let rxtx;
+    let hop;
     t.after(async () => {
       await rxtx?.kill();
+      await hop?.close();
       await beat.kill();
       await idx.cleanup();
     });
+    // Lose the 200 of the 1st, 3rd and 5th delivered batch.
+    if (loseAcks) hop = await ackDropper(beat.url, (n, status) => status === 200 && n < 6 && n % 2 === 0);
     const started = Date.now();
     // Batches of 500, one per second: several batches per run. TZ: Go stamps
     // message times in local time with an offset; the stage must index UTC.
-    rxtx = await startRxtx({ bin, ingest: `${beat.url}/in`, interval: 1, batch: 500, env: { TZ: 'Asia/Kolkata' } });
+    rxtx = await startRxtx({ bin, ingest: `${(hop ?? beat).url}/in`, interval: 1, batch: 500, env: { TZ: 'Asia/Kolkata' } });
 
     const total = 3000;
     const tag = `${route}-${randomBytes(4).toString('hex')}`;
@@ -115,6 +164,13 @@ for (const route of ['rxs', 'rx']) {
     const m = await rxtx.waitDrained({ received: total, timeoutMs: 300_000 });
     assert.equal(m.rxtx_total_messages_received, total);
     t.diagnostic(`rxtx: ${m.rxtx_tx_batches} batches sent, ${m.rxtx_tx_fails ?? 0} failed, drained ${((Date.now() - started) / 1000).toFixed(1)} s after start`);
+    if (hop) {
+      t.diagnostic(`acknowledgements lost: ${JSON.stringify(hop.dropped)} of ${hop.requests()} batches`);
+      assert.equal(hop.dropped.length, 3, 'three delivered batches lost their 200');
+      assert.equal(m.rxtx_tx_fails, 3, 'rxtx saw each as a failed send');
+    } else {
+      assert.equal(m.rxtx_tx_fails ?? 0, 0);
+    }
 
     const docs = await allDocs(idx.all, ['rxtxMsg']);
     const byId = tally(docs.map((d) => d._source.rxtxMsg?.payload?.id));
@@ -193,21 +249,34 @@ test('spillway edge → the Go rtbeat → Elasticsearch: every acknowledged mess
   assert.equal(load.errors, 0);
   assert.deepEqual(Object.fromEntries(load.refused), {});
   assert.equal(load.acked.size, total);
+  const acked = new Set(load.acked.keys());
   // The edge drains only when rtbeat has answered 200 for every batch.
   await waitEmpty(edge.url, 300_000);
 
-  const docs = await allDocs(idx.all, ['rxtxMsg.uuid']);
+  const docs = await allDocs(idx.all, ['rxtxMsg']);
   const byUuid = tally(docs.map((d) => d._source.rxtxMsg?.uuid));
-  const missing = [...load.acked].filter((u) => !byUuid.has(u));
-  const extra = [...byUuid.keys()].filter((u) => !load.acked.has(u));
+  const missing = [...acked].filter((u) => !byUuid.has(u));
+  const extra = [...byUuid.keys()].filter((u) => !acked.has(u));
   const duplicates = docs.length - byUuid.size;
   const s = (await stats(edge.url)).edge;
   t.diagnostic(`restarts: ${restarts.map((r) => `${r.signal} (exit ${r.exit.code ?? r.exit.signal}, edge backlog ${r.backlog}, back in ${r.downMs} ms)`).join('; ')}`);
-  t.diagnostic(`indexed ${docs.length} documents for ${load.acked.size} acknowledged messages: ${duplicates} duplicates; edge ${JSON.stringify(s)}`);
+  t.diagnostic(`indexed ${docs.length} documents for ${acked.size} acknowledged messages: ${duplicates} duplicates; edge ${JSON.stringify(s)}`);
   assert.deepEqual(missing, [], 'every acknowledged message is indexed');
   assert.deepEqual(extra, [], 'nothing that was not acknowledged is indexed');
   // rtbeat assigns its own _id, so a batch the edge re-sends after a restart is
   // indexed again; at most what was in flight at each restart can be.
   const bound = restarts.length * shards * inflight * batch;
   assert.ok(duplicates <= bound, `${duplicates} duplicates, more than could have been in flight (${bound})`);
+
+  // Go's rtq.MessageBatch decoding took Spillway's messages as they were stored.
+  for (const d of docs) {
+    const msg = d._source.rxtxMsg;
+    const sent = load.acked.get(msg.uuid);
+    const [, , producer, key, ...label] = sent.path.split('/');
+    assert.deepEqual(
+      { seq: msg.seq, producer: msg.producer, key: msg.key, label: msg.label, payload: msg.payload },
+      { seq: sent.seq, producer, key, label: `/${label.join('/')}`, payload: JSON.parse(sent.body) },
+    );
+    assert.match(msg.time, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+  }
 });
