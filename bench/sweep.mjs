@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { removeDir, startDaemon, stats, tempDir, waitFor } from '../test/helpers/daemon.mjs';
 import { count, testIndex } from '../test/helpers/es.mjs';
-import { ndjson, posEvent } from './lib/payloads.mjs';
+import { ndjsonOf as ndjson, posEventJson as posEvent } from '../load/lib/payload.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 export async function sweep({ seconds = 6, deliveryN = 100_000, log = console.error } = {}) {

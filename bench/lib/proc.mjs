@@ -25,7 +25,7 @@ export async function measure(pid, fn) {
   const t0 = performance.now();
   const result = await fn();
   const wall = (performance.now() - t0) / 1000;
-  return { result, cpuCores: (cpuSeconds(pid) - c0) / wall, ...memory(pid) };
+  return { result, wallSeconds: wall, cpuCores: (cpuSeconds(pid) - c0) / wall, ...memory(pid) };
 }
 
 /** The local Elasticsearch's pid (scripts/es.sh pid), or undefined. */
@@ -58,4 +58,42 @@ export function cpuMeter(pids) {
 function selfSeconds() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/**
+ * CPU seconds of a row's processes (all threads of each: /proc/<pid>/stat
+ * counts every thread's utime and stime) between start and read(): read()
+ * gives { seconds: { name: cpu-seconds }, total, wall } over the window from
+ * this call, or from `since` (performance.now() ms) when given.
+ */
+export function processMeter(pids) {
+  const named = Object.entries(pids).filter(([, pid]) => pid);
+  const c0 = Object.fromEntries(named.map(([k, pid]) => [k, cpuSecondsOrZero(pid)]));
+  return {
+    read() {
+      const seconds = Object.fromEntries(named.map(([k, pid]) => [k, cpuSecondsOrZero(pid) - c0[k]]));
+      return { seconds, total: Object.values(seconds).reduce((a, b) => a + b, 0) };
+    },
+    /** Peak RSS (VmHWM) of each process, MiB, and their sum. */
+    peakRss() {
+      const each = Object.fromEntries(named.map(([k, pid]) => [k, memoryOrZero(pid).peakRssMiB]));
+      return { each, total: Object.values(each).reduce((a, b) => a + b, 0) };
+    },
+  };
+}
+
+function cpuSecondsOrZero(pid) {
+  try {
+    return pid === 'self' ? selfSeconds() : cpuSeconds(pid);
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
+function memoryOrZero(pid) {
+  try {
+    return memory(pid);
+  } catch {
+    return { peakRssMiB: 0 };
+  }
 }

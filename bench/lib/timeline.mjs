@@ -34,15 +34,26 @@ export function sampleStats(url, scenario, into, origin, everyMs = 1000) {
       // the daemon is busy or restarting: leave a gap
     }
   };
+  // stop() cancels the sleep between polls, so a scenario's clock, read
+  // after stop(), is not rounded up to the next poll (issue 15 item 12);
+  // better still, scenarios read their clock before they stop the sampler.
+  let wake = () => {};
+  let timer;
   const loop = (async () => {
     while (!stopped) {
       const next = performance.now() + everyMs;
       await poll();
-      await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+      if (stopped) break;
+      await new Promise((r) => {
+        wake = r;
+        timer = setTimeout(r, Math.max(0, next - performance.now()));
+      });
     }
   })();
   return async () => {
     stopped = true;
+    clearTimeout(timer);
+    wake();
     await loop;
   };
 }

@@ -42,7 +42,7 @@ export function parseWrk(text) {
  * connection pause that long between its requests (wrk's delay() hook),
  * which paces the total rate below the maximum.
  */
-export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {}, fleet = 0, delayMs = 0 }) {
+export function runWrk({ url, body, seconds, connections, threads = 2, dir, headers = {}, fleet = 0, delayMs = 0, acksFile }) {
   const script = join(dir, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   const hdrs = Object.entries({ 'Content-Type': 'application/json', ...headers })
     .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join('\n');
@@ -52,7 +52,8 @@ export function runWrk({ url, body, seconds, connections, threads = 2, dir, head
     ? `request = function()\n  local p = (${luaString(path)}):gsub("{n}", tostring(math.random(1, ${fleet})))\n  return wrk.format(nil, p)\nend\n`
     : '';
   const pacing = delayMs > 0 ? `delay = function()\n  return ${Math.round(delayMs)}\nend\n` : '';
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}${pacing}${TAIL_REPORT}`);
+  const acks = acksFile ? ackRecorder(acksFile) : { hooks: '', done: '' };
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${luaString(body)}\n${hdrs}\n${perDevice}${pacing}${acks.hooks}${tailReport(acks.done)}`);
   return new Promise((resolve, reject) => {
     const target = fleet > 0 ? url.replace(/\{n\}/g, '1') : url;
     const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '-s', script, target]);
@@ -66,10 +67,44 @@ export function runWrk({ url, body, seconds, connections, threads = 2, dir, head
 
 // wrk's --latency table stops at p99; its done() hook can read the whole
 // histogram, so print p99.9 and the exact max (microseconds) on one line.
-const TAIL_REPORT = `done = function(summary, latency, requests)
-  io.write(string.format("spillway-tail-us p999=%d max=%d\\n", latency:percentile(99.9), latency.max))
+const tailReport = (before) => `done = function(summary, latency, requests)
+${before}  io.write(string.format("spillway-tail-us p999=%d max=%d\\n", latency:percentile(99.9), latency.max))
 end
 `;
+
+/**
+ * The exactly-once ledger of a wrk run: each thread keeps the body of every
+ * 2xx answer (Spillway's carries the message's uuid), and done() writes them
+ * to `file`, one per line ("{}" for an empty body, such as Fluent Bit's 201),
+ * after the run, so the clock never waits for the file. A request still in
+ * flight when wrk stops is never read: the server may have stored it, so a
+ * delivery check allows up to `connections` unacknowledged extras.
+ */
+function ackRecorder(file) {
+  return {
+    hooks: `local threads = {}
+setup = function(thread)
+  table.insert(threads, thread)
+end
+acks = {}
+nacks = 0
+response = function(status, headers, body)
+  if status >= 200 and status < 300 then
+    nacks = nacks + 1
+    if body == nil or body == "" then body = "{}" end
+    acks[nacks] = body
+  end
+end
+`,
+    done: `  local f = assert(io.open(${luaString(file)}, "w"))
+  for _, t in ipairs(threads) do
+    local a = t:get("acks")
+    for i = 1, t:get("nacks") do f:write(a[i], "\\n") end
+  end
+  f:close()
+`,
+  };
+}
 
 function luaString(s) {
   // Long bracket string; choose a level that does not occur in the body.

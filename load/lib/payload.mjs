@@ -17,7 +17,7 @@ export function tillOf(n, fleet) {
  * Event number `n` as a plain object. `runTag` keeps transaction ids of
  * different runs apart; `at` is the event time (the default is now).
  */
-export function posEvent(n, { fleet = 1000, runTag = 'L1', at = new Date() } = {}) {
+export function posEvent(n = 0, { fleet = 1000, runTag = 'L1', at = new Date() } = {}) {
   const total = Math.round((3 + ((n * 7919) % 20000) / 100) * 100) / 100;
   const tender = TENDERS[n % TENDERS.length];
   return {
@@ -40,7 +40,7 @@ export function posEvent(n, { fleet = 1000, runTag = 'L1', at = new Date() } = {
 }
 
 /** Event `n` as the JSON body of one /rx request. */
-export function posEventJson(n, options) {
+export function posEventJson(n = 0, options) {
   return JSON.stringify(posEvent(n, options));
 }
 
@@ -58,4 +58,34 @@ export function posEventNdjson(n, lines, options) {
 /** /<route>/<producer>/<till>/<label>, the path a till POSTs to. */
 export function rxPath({ route, producer, label, fleet }, n) {
   return `/${route}/${producer}/${tillOf(n, fleet)}/${label}`;
+}
+
+// ---- The bodies the bench and the test helpers post. One module, so the
+// load runner, the bench and the tests send the same shapes.
+
+/**
+ * The compact point-of-sale event of the steady-state bench rows (about 134
+ * bytes, the body issue 9 measured with): what a till posts per sale.
+ */
+export function compactPosEventJson(n = 0) {
+  return JSON.stringify({
+    store: `s-${String(n % 640).padStart(4, '0')}`, till: `t-${n % 12}`, txn: `T${100000 + n}`, total: 42.37,
+    cur: 'EUR', items: 3, tender: 'card', at: '2026-11-25T10:00:00.000Z',
+  });
+}
+
+/** A large IoT/telemetry document (about 8 KB). */
+export function largeEventJson(n = 0) {
+  const readings = Array.from({ length: 120 }, (_, k) => ({ t: k, v: Math.round(Math.sin(k + n) * 1000) / 10, q: 'ok' }));
+  return JSON.stringify({ device: `sensor-${n % 500}`, site: 'plant-3', fw: '2.4.1', readings, note: 'x'.repeat(4700) });
+}
+
+/** `lines` bodies made by `make(0..lines-1)`, one per line, with a trailing newline. */
+export function ndjsonOf(lines, make = posEventJson) {
+  return Array.from({ length: lines }, (_, i) => make(i)).join('\n') + '\n';
+}
+
+/** The small numbered body the integration tests post by default. */
+export function numberedEventJson(i) {
+  return JSON.stringify({ i, pos: 'terminal-7', amount: i % 1000 });
 }

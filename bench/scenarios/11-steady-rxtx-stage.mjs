@@ -1,0 +1,26 @@
+// Steady state of the Go rxtx into the same counting stage under the same
+// load: /rxs (durable: answers after its bbolt transaction) and /rx (answers
+// before writing), each with -interval 1 -batch 5000.
+import { compactPosEventJson } from '../../load/lib/payload.mjs';
+import { requirePeers } from '../lib/peers.mjs';
+import { steadyRow } from '../lib/steady.mjs';
+import { rxtxToStage } from '../lib/systems.mjs';
+
+export const title = 'steady: Go rxtx → counting stage';
+
+export async function run(ctx) {
+  const { steadySeconds, warmSeconds, connections } = ctx.settings;
+  for (const route of ['rxs', 'rx']) {
+    const name = `steady: Go rxtx /${route} → counting stage`;
+    const peers = await requirePeers(ctx, name, ['rxtx']);
+    if (!peers) continue;
+    ctx.log(name);
+    const sys = await rxtxToStage(ctx, peers, route);
+    try {
+      const row = ctx.row(name, await steadyRow(ctx, name, sys, { seconds: steadySeconds, warmSeconds, connections, body: compactPosEventJson(0) }));
+      row.how = '-interval 1 -batch 5000 -maxq 100000000; rxtx sends one batch per interval, so at most 5,000 msg/s';
+    } finally {
+      await sys.stop();
+    }
+  }
+}
