@@ -11,7 +11,7 @@ import type { EdgeMetrics } from '../metrics/registry.js';
 import { shardFor } from '../store/shard.js';
 import type { StoreState } from '../store/state.js';
 import type { WriteQueue } from '../store/write-queue.js';
-import { CORS_HEADERS, exchange, fail, ok, readBody, send, type Exchange } from './http.js';
+import { CORS_HEADERS, exchange, fail, readBody, send, type Exchange } from './http.js';
 import { checkIdempotencyKey, parseRxPath } from './route-path.js';
 import { PayloadError, inflate, payloadText } from '../store/payload.js';
 
@@ -26,6 +26,7 @@ export interface EdgeContext {
 
 const CORS_ORIGIN: [string, string][] = [CORS_HEADERS[0]!];
 const RETRY_AFTER: [string, string][] = [...CORS_ORIGIN, ['Retry-After', '1']];
+const OK_BODY = '{"status":"OK"}';
 
 export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
   const { config, metrics } = ctx;
@@ -78,21 +79,23 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
           }
         }
         const shard = shardFor(target.producer, target.key, config.shards);
-        const written = ctx.queue.submit(shard, {
+        const request = {
           body, producer: target.producer, key: target.key, label: target.label,
           ndjson, gzip: encoding === 'gzip', idempotencyKey: idem === '' ? undefined : idem,
-        });
+        };
         if (target.mode === 'rxa') {
-          ok(ex, {}, CORS_ORIGIN);
-          written.then((r) => {
+          send(ex, 200, OK_BODY, 'application/json', CORS_ORIGIN);
+          ctx.queue.submit(shard, request, (r) => {
             if (!r.ok) ctx.log.warn({ status: r.status, reason: r.message }, '/rxa message acknowledged but not stored');
           });
           return;
         }
-        written.then((r) => {
+        ctx.queue.submit(shard, request, (r) => {
           if (r.ok) {
             done();
-            ok(ex, ndjson ? { count: r.count, uuid: r.uuid, seq: r.seq } : { uuid: r.uuid, seq: r.seq }, CORS_ORIGIN);
+            // uuid and seq are plain ASCII (hex, dashes, digits): no escaping needed.
+            const count = ndjson ? `"count":${r.count},` : '';
+            send(ex, 200, `{"status":"OK",${count}"uuid":"${r.uuid}","seq":"${r.seq}"}`, 'application/json', CORS_ORIGIN);
           } else {
             if (r.status >= 500) metrics.dbErrors.inc();
             refuse(ex, r.status, r.message, r.status >= 500 ? 'store' : 'body', r.status === 503 ? RETRY_AFTER : CORS_ORIGIN);

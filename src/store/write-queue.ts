@@ -2,15 +2,17 @@
  * Main-thread intake of the store: group commit per shard.
  *
  * Requests for a shard queue up while that shard's tasks are being
- * committed; when one returns, everything queued meanwhile goes to a writer
- * as one task (one transaction, one fsync). An idle shard flushes at the end
- * of the current event-loop turn, so a lone request waits microseconds, not a
- * timer. A few tasks per shard may be in flight (`perShard`): one is being
- * committed while the next is parsed; LMDB's single writer per environment
- * orders them, and seqs are assigned inside the transaction.
+ * committed. At the end of each event-loop turn (and whenever a task
+ * returns), everything queued for the shards that may take more goes to a
+ * writer as ONE task, a group per shard (one transaction and one fsync per
+ * shard). A lone request therefore waits microseconds, not a timer, and a
+ * busy front pays one hand-off per turn rather than one per shard. A few
+ * tasks per shard may be in flight (`perShard`): one is being committed
+ * while the next is parsed; LMDB's single writer per environment orders
+ * them, and seqs are assigned inside the transaction.
  */
 import type { Piscina } from 'piscina';
-import type { WriteItem, WriteOutcome, WriteResult, WriteTask } from '../workers/writer-protocol.js';
+import type { ShardGroup, WriteItem, WriteOutcome, WriteResult, WriteTask } from '../workers/writer-protocol.js';
 
 export interface WriteRequest extends Omit<WriteItem, 'off' | 'len'> {
   body: Uint8Array;
@@ -23,9 +25,9 @@ interface Pending {
 
 export interface WriteQueueOptions {
   shards: number;
-  /** Most requests in one task. */
+  /** Most requests of one shard in one task. */
   maxItems: number;
-  /** Most body bytes in one task (a single larger body still goes alone). */
+  /** Most body bytes of one shard in one task (a single larger body still goes alone). */
   maxBytes: number;
   /** Tasks of one shard in flight at once (seqs are assigned inside the transaction, so order holds). */
   perShard: number;
@@ -46,14 +48,16 @@ export class WriteQueue {
     this.busy = new Array(opts.shards).fill(0);
   }
 
-  submit(shard: number, req: WriteRequest): Promise<WriteResult> {
-    return new Promise((resolve) => {
-      this.pending[shard]!.push({ req, resolve });
-      if (this.busy[shard]! < this.opts.perShard && !this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flushIdle());
-      }
-    });
+  /**
+   * Queue one request for `shard`; `resolve` is called once with its result.
+   * (A callback, not a promise: this runs once per HTTP request.)
+   */
+  submit(shard: number, req: WriteRequest, resolve: (r: WriteResult) => void): void {
+    this.pending[shard]!.push({ req, resolve });
+    if (!this.scheduled && this.busy[shard]! < this.opts.perShard) {
+      this.scheduled = true;
+      setImmediate(this.flushTurn);
+    }
   }
 
   /** Messages waiting or being written. */
@@ -69,52 +73,68 @@ export class WriteQueue {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private flushIdle(): void {
+  private readonly flushTurn = (): void => {
     this.scheduled = false;
-    for (let s = 0; s < this.pending.length; s++) while (this.busy[s]! < this.opts.perShard && this.pending[s]!.length > 0) this.flush(s);
-  }
+    this.flush();
+  };
 
-  private flush(shard: number): void {
-    const queue = this.pending[shard]!;
-    if (queue.length === 0) return;
-    let count = 0;
-    let bytes = 0;
-    while (count < queue.length && count < this.opts.maxItems) {
-      const len = queue[count]!.req.body.length;
-      if (count > 0 && bytes + len > this.opts.maxBytes) break;
-      bytes += len;
-      count++;
+  /** Hand everything the shards may take now to one writer task. */
+  private flush(): void {
+    const taken: { shard: number; batch: Pending[]; bytes: number }[] = [];
+    let total = 0;
+    for (let s = 0; s < this.pending.length; s++) {
+      const queue = this.pending[s]!;
+      if (queue.length === 0 || this.busy[s]! >= this.opts.perShard) continue;
+      let count = 0;
+      let bytes = 0;
+      while (count < queue.length && count < this.opts.maxItems) {
+        const len = queue[count]!.req.body.length;
+        if (count > 0 && bytes + len > this.opts.maxBytes) break;
+        bytes += len;
+        count++;
+      }
+      taken.push({ shard: s, batch: queue.splice(0, count), bytes });
+      total += bytes;
     }
-    const batch = queue.splice(0, count);
+    if (taken.length === 0) return;
     // One fresh ArrayBuffer (never Node's shared pool) so it can be transferred.
-    const buffer = new Uint8Array(bytes);
-    const items: WriteItem[] = [];
+    const buffer = new Uint8Array(total);
+    const groups: ShardGroup[] = [];
     let off = 0;
-    for (const { req } of batch) {
-      buffer.set(req.body, off);
-      const { body, ...rest } = req;
-      items.push({ ...rest, off, len: body.length });
-      off += body.length;
+    let messages = 0;
+    for (const { shard, batch } of taken) {
+      const items: WriteItem[] = new Array(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        const { body, producer, key, label, ndjson, gzip, idempotencyKey } = batch[i]!.req;
+        buffer.set(body, off);
+        items[i] = { off, len: body.length, producer, key, label, ndjson, gzip, idempotencyKey };
+        off += body.length;
+      }
+      groups.push({ shard, items, drop: this.opts.dropFor?.(shard, batch.length) ?? 0 });
+      this.busy[shard]!++;
+      messages += batch.length;
     }
-    const task: WriteTask = { shard, buffer, items, drop: this.opts.dropFor?.(shard, batch.length) ?? 0 };
-    this.busy[shard]!++;
-    this.inflight += batch.length;
+    this.inflight += messages;
+    const task: WriteTask = { buffer, groups };
     this.pool
       .run(task, { transferList: [buffer.buffer as ArrayBuffer] })
       .then(
-        (outcome: WriteOutcome) => {
-          this.opts.onOutcome?.(shard, outcome);
-          batch.forEach((p, i) => p.resolve(outcome.results[i]!));
+        (outcomes: WriteOutcome[]) => {
+          taken.forEach(({ shard, batch }, g) => {
+            const outcome = outcomes[g]!;
+            this.opts.onOutcome?.(shard, outcome);
+            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(outcome.results[i]!);
+          });
         },
         (err: Error) => {
           const message = `writer failed: ${err.message}`;
-          for (const p of batch) p.resolve({ ok: false, status: 503, message });
+          for (const { batch } of taken) for (const p of batch) p.resolve({ ok: false, status: 503, message });
         },
       )
       .finally(() => {
-        this.busy[shard]!--;
-        this.inflight -= batch.length;
-        this.flush(shard);
+        for (const { shard } of taken) this.busy[shard]!--;
+        this.inflight -= messages;
+        this.flush();
         if (this.queued === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
   }

@@ -1,7 +1,9 @@
 /**
  * What the HTTP front hands the writer pool, and what comes back. One task
- * carries many requests for one shard; their bodies sit end to end in one
- * transferable buffer.
+ * carries the requests gathered for every shard since the last hand-off, a
+ * group per shard; all bodies sit end to end in one transferable buffer.
+ * One task per event-loop turn, not per shard, because each hand-off costs
+ * the main thread a postMessage and a thread wake-up.
  */
 export interface WriteItem {
   /** Offset and length of this request's body in the task buffer. */
@@ -16,18 +18,24 @@ export interface WriteItem {
   idempotencyKey?: string;
 }
 
-export interface WriteTask {
+export interface ShardGroup {
   shard: number;
-  buffer: Uint8Array;
   items: WriteItem[];
   /** drop-oldest overflow: remove this many oldest messages of the shard in the same transaction. */
   drop: number;
+}
+
+export interface WriteTask {
+  buffer: Uint8Array;
+  /** At most one group per shard; each is one transaction of its shard. */
+  groups: ShardGroup[];
 }
 
 export type WriteResult =
   | { ok: true; uuid: string; seq: string; count: number }
   | { ok: false; status: number; message: string };
 
+/** One per group of the task, in the same order. */
 export interface WriteOutcome {
   results: WriteResult[];
   /** Messages committed by this task. */

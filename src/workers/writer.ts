@@ -1,8 +1,10 @@
 /**
- * Writer thread (piscina). For one shard per task: validate each request's
- * body, build its Messages, and commit them all in one LMDB transaction. The
- * returned promise resolves only after that commit is synced to disk; the
- * HTTP front sends its 200s after that.
+ * Writer thread (piscina). For each shard group of a task: validate each
+ * request's body, build its Messages, and commit them all in one LMDB
+ * transaction; the groups of one task commit concurrently (each shard is its
+ * own environment with its own commit thread). The returned promise resolves
+ * only after every commit is synced to disk; the HTTP front sends its 200s
+ * after that.
  */
 import { randomUUID } from 'node:crypto';
 import Piscina from 'piscina';
@@ -12,7 +14,7 @@ import { PayloadError, inflate, ndjsonPayloads, payloadText } from '../store/pay
 import { describeCommitError } from '../store/commit-error.js';
 import { SeqAllocator, formatSeq } from '../store/seq.js';
 import { openShards, type Shard } from '../store/shards.js';
-import type { WriteItem, WriteOutcome, WriteResult, WriteTask, WriterData } from './writer-protocol.js';
+import type { ShardGroup, WriteItem, WriteOutcome, WriteResult, WriteTask, WriterData } from './writer-protocol.js';
 
 /** Namespace of Idempotency-Key uuids; fixed forever, or retries would stop deduplicating. */
 export const IDEMPOTENCY_NAMESPACE = '5b0e1c4a-8f0b-4d1e-9a43-3f6d2c1b7e90';
@@ -36,16 +38,19 @@ function uuidFor(item: WriteItem, index: number, count: number): string {
   return uuidv5(name, IDEMPOTENCY_NAMESPACE);
 }
 
-export default async function write(task: WriteTask): Promise<WriteOutcome> {
+export default function write(task: WriteTask): Promise<WriteOutcome[]> {
   shards ??= openShards(data);
-  const db = shards[task.shard]!;
+  return Promise.all(task.groups.map((group) => writeGroup(group, task.buffer, shards![group.shard]!)));
+}
+
+async function writeGroup(task: ShardGroup, buffer: Uint8Array, db: Shard): Promise<WriteOutcome> {
   const results: WriteResult[] = new Array(task.items.length);
   const accepted: { index: number; payloads: string[] }[] = [];
   let total = 0;
 
   task.items.forEach((item, index) => {
     try {
-      const payloads = payloadsOf(item, task.buffer);
+      const payloads = payloadsOf(item, buffer);
       accepted.push({ index, payloads });
       total += payloads.length;
     } catch (e) {
