@@ -23,20 +23,26 @@ export function parseRxPath(url: string): PathVerdict {
   const m = /^\/(rx|rxs|rxa|rxb)\/([^/]*)\/([^/]*)(\/.*)?$/.exec(url);
   if (!m) return { status: 404, message: 'route is /rx/PRODUCER/KEY/LABEL...' };
   const [, mode, rawProducer, rawKey, rawLabel] = m;
-  let producer: string, key: string, label: string;
-  try {
-    producer = decodeURIComponent(rawProducer!);
-    key = decodeURIComponent(rawKey!);
-    label = rawLabel === undefined ? '' : decodeURIComponent(rawLabel);
-  } catch {
-    return { status: 400, message: 'path has malformed percent-encoding' };
+  let producer = rawProducer!;
+  let key = rawKey!;
+  let label = rawLabel ?? '';
+  // Most paths hold no escapes: decode only when there is something to decode.
+  if (url.includes('%')) {
+    try {
+      producer = decodeURIComponent(producer);
+      key = decodeURIComponent(key);
+      label = decodeURIComponent(label);
+    } catch {
+      return { status: 400, message: 'path has malformed percent-encoding' };
+    }
   }
   if (!producer || !key) return { status: 404, message: 'producer and key must not be empty' };
   if (!/[^/]/.test(label)) return { status: 404, message: 'a label is required: /rx/PRODUCER/KEY/LABEL...' };
   if (producer.length > MAX_SEGMENT || key.length > MAX_SEGMENT || label.length > MAX_LABEL) {
     return { status: 400, message: `producer and key are limited to ${MAX_SEGMENT} characters, the label to ${MAX_LABEL}` };
   }
-  if (CONTROL.test(producer) || CONTROL.test(key) || CONTROL.test(label)) {
+  // Unescaped, the three parts are substrings of the URL: one test covers them.
+  if (url.includes('%') ? CONTROL.test(producer) || CONTROL.test(key) || CONTROL.test(label) : CONTROL.test(url)) {
     return { status: 400, message: 'path holds control characters' };
   }
   return { mode: mode as RxMode, producer, key, label };
