@@ -3,7 +3,7 @@
 // POSTs that remember every acknowledged uuid, and exactly-once checks
 // against test/helpers/receiver.mjs.
 import net from 'node:net';
-import { Agent, request } from 'undici';
+import { postLoop } from '../../load/lib/post-loop.mjs';
 import { stats, waitFor } from './daemon.mjs';
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -123,48 +123,13 @@ export async function rawRequest(port, bytes, { timeoutMs = 5000 } = {}) {
 }
 
 /**
- * POST `total` messages over `connections` keep-alive connections.
+ * POST `total` messages over `connections` keep-alive connections
+ * (load/lib/post-loop.mjs postLoop, the POST loop bench and load share).
  * Returns { acked: Map(uuid → { i, path, body, seq }), refused: Map(status → n), errors, sent }.
  */
-export async function postMany(base, {
-  total,
-  connections = 64,
-  path = (i) => `/rx/p${i % 17}/k${i % 5}/load/l${i % 3}`,
-  body = (i) => JSON.stringify({ i, pos: 'terminal-7', amount: i % 1000 }),
-  headers = () => ({}),
-  stopWhen,
-  onAck,
-} = {}) {
-  const agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
-  const acked = new Map();
-  const refused = new Map();
-  let next = 0;
-  let errors = 0;
-  async function worker() {
-    while (next < total && !stopWhen?.()) {
-      const i = next++;
-      const p = path(i);
-      const b = body(i);
-      try {
-        const r = await request(base + p, {
-          method: 'POST', body: b, dispatcher: agent,
-          headers: { 'content-type': 'application/json', ...headers(i) },
-          headersTimeout: 30_000, bodyTimeout: 30_000,
-        });
-        const text = await r.body.text();
-        if (r.statusCode === 200) {
-          const j = JSON.parse(text);
-          acked.set(j.uuid, { i, path: p, body: b, seq: j.seq });
-          onAck?.(acked.size);
-        } else refused.set(r.statusCode, (refused.get(r.statusCode) ?? 0) + 1);
-      } catch {
-        errors++;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: connections }, worker));
-  await agent.close().catch(() => {});
-  return { acked, refused, errors, sent: next };
+export async function postMany(base, options = {}) {
+  const ledger = await postLoop(base, { ...options, details: true });
+  return { acked: ledger.details, refused: ledger.refused, errors: ledger.errors, sent: ledger.sent };
 }
 
 /** Wait until the receiver holds every uuid in `uuids` (no throw on timeout). */
@@ -190,6 +155,40 @@ export async function waitEmpty(base, timeoutMs = 60_000) {
     const { shards, ackLatencyMs, txLatencyMs, ...rest } = last ?? {};
     e.message += `: last /stats edge ${JSON.stringify(rest)} shards ${JSON.stringify(shards)}`;
     throw e;
+  }
+}
+
+/**
+ * Wait until the edge and the receivers have gone quiet, instead of sleeping
+ * a fixed time before judging duplicates: every /stats edge counter that
+ * moves when something is written, sent, retried, refused or dropped, and
+ * every receiver's batch/message/error count, unchanged for `stableMs`
+ * (several forwarder polls and more than one --retry-max), and, with
+ * `empty` (the default), nothing held or being written. A resend still to
+ * come would have to be held (inQueue > 0) or would move a counter inside
+ * the window. Throws at `timeoutMs` with the last figures.
+ */
+export async function waitQuiet(base, receivers = [], { stableMs = 1500, timeoutMs = 60_000, empty = true, everyMs = 100 } = {}) {
+  const rcvs = Array.isArray(receivers) ? receivers : [receivers];
+  const snap = async () => {
+    const e = (await stats(base)).edge;
+    const figures = ['received', 'inQueue', 'writesPending', 'dropped', 'refused', 'txBatches', 'txMessages', 'txFails'].map((k) => e[k]);
+    for (const r of rcvs) figures.push(r.state.batches, r.state.messages.length, r.state.errors.length, r.state.hung.size);
+    return { key: figures.join(','), e };
+  };
+  const until = Date.now() + timeoutMs;
+  let last = await snap();
+  let since = Date.now();
+  for (;;) {
+    await sleep(everyMs);
+    const now = await snap();
+    if (now.key !== last.key) since = Date.now();
+    last = now;
+    const settled = !empty || (now.e.inQueue === 0 && now.e.writesPending === 0);
+    if (settled && Date.now() - since >= stableMs) return now.e;
+    if (Date.now() > until) {
+      throw new Error(`timed out waiting for the edge and receivers to go quiet: last figures ${now.key} (received,inQueue,writesPending,dropped,refused,txBatches,txMessages,txFails; per receiver batches,messages,errors,hung)`);
+    }
   }
 }
 

@@ -1,8 +1,9 @@
-// Load for the Elasticsearch tests: edge-client's postMany, with the
-// acknowledged uuids as a plain Set (what checkExactlyOnce takes).
-import { postMany as postWithDetails } from './edge-client.mjs';
+// Load for the Elasticsearch tests: the shared POST loop
+// (load/lib/post-loop.mjs), with the acknowledged uuids as a Set (what
+// checkExactlyOnce takes).
+import { postLoop } from '../../load/lib/post-loop.mjs';
 
 export async function postMany(url, opts) {
-  const { acked, ...rest } = await postWithDetails(url, opts);
-  return { acked: new Set(acked.keys()), ...rest };
+  const { acked, refused, errors, sent } = await postLoop(url, opts);
+  return { acked, refused, errors, sent };
 }
