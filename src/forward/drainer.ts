@@ -15,13 +15,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describeCommitError } from '../store/commit-error.js';
-import { decodeRecord, type StoredMessage } from '../store/message.js';
-import type { Shard } from '../store/shards.js';
+import { recordMessage, recordSize, type StoredMessage } from '../store/message.js';
+import type { DecodedShard } from '../store/shards.js';
 import { backoffMs, sleep, type Sink } from '../sinks/types.js';
 
 export interface DrainerOptions {
   shard: number;
-  db: Shard;
+  /** Opened with `decode: true`: values arrive as record fields. */
+  db: DecodedShard;
   sink: Sink;
   batch: number;
   batchBytes: number;
@@ -114,11 +115,13 @@ export class ShardDrainer {
     // in flight or filling), which is skipped; one extra row tells "more".
     for (const { key, value } of this.o.db.getRange({ start: after, limit: room + 2 })) {
       if (key === after) continue;
-      if (b.messages.length >= this.o.batch || (b.messages.length > 0 && b.bytes + value.length > this.o.batchBytes)) return true;
+      const message = recordMessage(key, value);
+      const size = recordSize(message);
+      if (b.messages.length >= this.o.batch || (b.messages.length > 0 && b.bytes + size > this.o.batchBytes)) return true;
       if (b.messages.length === 0) b.since = Date.now();
       b.keys.push(key);
-      b.messages.push(decodeRecord(key, value));
-      b.bytes += value.length;
+      b.messages.push(message);
+      b.bytes += size;
       this.readKey = key;
     }
     return false;

@@ -46,8 +46,28 @@ export function encodeRecord(m: StoredMessage): Buffer {
 }
 
 export function decodeRecord(seq: string, value: Uint8Array): StoredMessage {
-  const [time, uuid, producer, key, label, payloadJson] = unpack(value) as string[];
-  return { seq, time: time!, uuid: uuid!, producer: producer!, key: key!, label: label!, payloadJson: payloadJson! };
+  return recordMessage(seq, unpack(value) as RecordFields);
+}
+
+/** The fields of a record, in encodeRecord's order, as msgpack decodes them. */
+export type RecordFields = [time: string, uuid: string, producer: string, key: string, label: string, payloadJson: string];
+
+/**
+ * A message from a record that lmdb-js has already decoded (a shard opened
+ * with `decode: true` reads records straight from the map, without a Buffer
+ * copy per record).
+ */
+export function recordMessage(seq: string, [time, uuid, producer, key, label, payloadJson]: RecordFields): StoredMessage {
+  return { seq, time, uuid, producer, key, label, payloadJson };
+}
+
+/**
+ * About the bytes a record holds, from its decoded fields (its exact encoded
+ * size is gone once lmdb-js decodes it): the string lengths plus msgpack's
+ * overhead. Only batch-size limits use it.
+ */
+export function recordSize(m: StoredMessage): number {
+  return 48 + m.uuid.length + m.time.length + m.producer.length + m.key.length + m.label.length + m.payloadJson.length;
 }
 
 /** RFC 3339 UTC with sub-second precision, as rxtx sets when it stores. */

@@ -16,6 +16,7 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSy
 import { dirname, join, resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { checkLmdbHeader } from './lmdb-header.js';
+import type { RecordFields } from './message.js';
 
 export type Shard = RootDatabase<Buffer, string>;
 
@@ -96,7 +97,16 @@ function checkShardFile(file: string): void {
   }
 }
 
-export function openShards(loc: StoreLocation): Shard[] {
+/**
+ * A shard whose values lmdb-js decodes itself (msgpack, read straight from
+ * the memory map): for the forwarders, which read every record once and
+ * would otherwise copy each into a Buffer only to unpack it.
+ */
+export type DecodedShard = RootDatabase<RecordFields, string>;
+
+export function openShards(loc: StoreLocation): Shard[];
+export function openShards(loc: StoreLocation, opts: { decode: true }): DecodedShard[];
+export function openShards(loc: StoreLocation, opts: { decode?: boolean } = {}): Shard[] | DecodedShard[] {
   const shards: Shard[] = [];
   for (let i = 0; i < loc.shards; i++) {
     const file = shardFile(loc, i);
@@ -105,7 +115,9 @@ export function openShards(loc: StoreLocation): Shard[] {
       const db = open<Buffer, string>({
         path: file,
         noSubdir: true,
-        encoding: 'binary',
+        // Writers store msgpack they encode themselves (encodeRecord); a
+        // decoding reader lets lmdb-js unpack the same bytes in place.
+        encoding: opts.decode ? 'msgpack' : 'binary',
         // The durability contract of a 200 (docs/durability.md): every commit
         // is synced before its promise resolves.
         noSync: false,

@@ -44,7 +44,7 @@ function makeSink(): Sink {
   });
 }
 
-const dbs = openShards(config);
+const dbs = openShards(config, { decode: true });
 const sink = makeSink();
 const drainers = owned.map(
   (shard) =>
