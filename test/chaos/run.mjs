@@ -29,8 +29,18 @@ export function scenarioFiles(only) {
  * beside the next one. Whatever happens, its scope is closed and checked for
  * leaks before this returns.
  */
-export async function runScenario(file, { quick, log = console.log, signal, timeoutMs = 240_000 }) {
+export const DEFAULT_TIMEOUT_MS = { quick: 240_000, long: 1_200_000 };
+
+/** A scenario's time budget: its own `export const timeoutMs = { quick, long }`, else the default. */
+export async function scenarioTimeout(file, quick) {
   const mod = await import(pathToFileURL(file).href);
+  const mode = quick ? 'quick' : 'long';
+  return mod.timeoutMs?.[mode] ?? DEFAULT_TIMEOUT_MS[mode];
+}
+
+export async function runScenario(file, { quick, log = console.log, signal, timeoutMs }) {
+  const mod = await import(pathToFileURL(file).href);
+  timeoutMs ??= await scenarioTimeout(file, quick);
   const name = mod.name ?? file;
   const t0 = Date.now();
   const ac = new AbortController();
@@ -88,7 +98,7 @@ export async function runSuite({ quick, only, log = console.log, signal }) {
   for (const f of scenarioFiles(only)) {
     if (signal?.aborted) break;
     log(`▶ ${f.split('/').pop()}`);
-    const r = await runScenario(f, { quick, log, signal, timeoutMs: quick ? 240_000 : 1_200_000 });
+    const r = await runScenario(f, { quick, log, signal });
     log(`  ${r.skipped ? 'SKIP' : r.pass ? 'PASS' : 'FAIL'} ${r.name} (${r.seconds} s): acked ${r.acked}, documents ${r.documents}, lost ${r.lost}, duplicated ${r.duplicated}`);
     results.push(r);
   }
