@@ -5,9 +5,8 @@
 // on each unanswered batch after --tx-timeout, retries the identical batch,
 // and once the beat is up every acked message lands exactly once.
 import net from 'node:net';
-import { freePort, removeDir, startDaemon, stats, tempDir } from '../../helpers/daemon.mjs';
-import { testIndex } from '../../helpers/es.mjs';
-import { cleanupIndex, ledger, mergeRefused, result, sleep, startLoad, waitDocs, waitDrained } from '../lib.mjs';
+import { freePort, stats } from '../../helpers/daemon.mjs';
+import { ledger, mergeRefused, result, unackedCheck, waitDocs, waitDrained } from '../lib.mjs';
 
 export const name = 'stage unreachable, then accepting but never answering';
 
@@ -30,61 +29,51 @@ function blackHole(port) {
   });
 }
 
-export async function run({ quick, log = () => {} }) {
+export async function run({ quick, log = () => {}, signal, scope }) {
   const phaseMs = quick ? 5_000 : 30_000;
   const txTimeout = 2;
-  const idx = testIndex('spillway-chaos');
-  const dir = tempDir('spillway-chaos-');
+  const idx = await scope.index();
+  const dir = await scope.tempDir();
   const stagePort = await freePort();
-  const edge = await startDaemon('edge', ['--path', dir, '--ingest', `http://127.0.0.1:${stagePort}/in`,
+  const edge = await scope.daemon('edge', ['--path', dir, '--ingest', `http://127.0.0.1:${stagePort}/in`,
     '--interval', '0.2', '--retry-max', '0.5', '--tx-timeout', String(txTimeout), '--batch', '500', '--log-level', 'error']);
-  const load = startLoad(() => edge.url, { connections: 16, run: 'sa', maxMs: 600_000, rxbEvery: 5 });
+  const load = scope.load(() => edge.url, { connections: 16, run: 'sa', maxMs: 600_000, rxbEvery: 5 });
   const phases = [];
   const phase = async (what) => {
     const acked0 = load.acked.size;
     const fails0 = (await stats(edge.url)).edge.txFails;
-    await sleep(phaseMs);
+    await scope.sleep(phaseMs);
     const s = (await stats(edge.url)).edge;
     const p = { what, ackedDuring: load.acked.size - acked0, failedAttempts: s.txFails - fails0, delivered: s.txMessages, inQueue: s.inQueue };
     phases.push(p);
     log(`  ${what}: ${p.ackedDuring} acked, ${p.failedAttempts} batch attempts failed, ${p.inQueue} held`);
     return p;
   };
-  let hole;
-  let beat;
-  try {
-    await phase('port closed');
-    hole = await blackHole(stagePort);
-    await phase('black hole');
-    const swallowed = hole.bytes;
-    await hole.close();
-    hole = undefined;
-    beat = await startDaemon('beat', ['--index', idx.pattern, '--log-level', 'error'], { port: stagePort });
-    await sleep(2000);
-    const { acked, ackedTags, refused, errors } = await load.stop();
-    await waitDrained(edge.url, 300_000);
-    const docs = await waitDocs(idx.all, acked, 60_000);
-    const l = ledger(docs, acked, ackedTags);
-    const [closed, hung] = phases;
-    return result(name, {
-      acked: l.messagesAcked, documents: l.documents, lost: l.lost, duplicated: l.duplicated,
-      refused: mergeRefused(refused),
-      notes: `${acked.size} requests acked (every 5th an /rxb of 5 lines); ${phases.map((p) => `${p.what} ${phaseMs / 1000} s: ${p.ackedDuring} acked, ${p.failedAttempts} failed attempts, ${p.inQueue} held`).join('; ')}; the black hole swallowed ${swallowed} bytes`,
-      checks: [
-        ...phases.map((p) => ({ what: `the edge kept acknowledging with the stage ${p.what}`, ok: p.ackedDuring > 100 })),
-        { what: 'nothing was delivered before the beat came up', ok: hung.delivered === 0 },
-        { what: 'refused connections were retried', ok: closed.failedAttempts > 0 },
-        { what: `unanswered batches timed out after --tx-timeout and were retried (${hung.failedAttempts})`, ok: hung.failedAttempts > 0 && swallowed > 0 },
-        { what: `no connection errors (${errors})`, ok: errors === 0 },
-        { what: 'refusals only 503', ok: [...refused.keys()].every((c) => c === 503) },
-      ],
-    });
-  } finally {
-    await load.stop();
-    await hole?.close();
-    await edge.kill();
-    await beat?.kill();
-    removeDir(dir);
-    await cleanupIndex(idx);
-  }
+  await phase('port closed');
+  const hole = await blackHole(stagePort);
+  await scope.defer('black hole', () => hole.close());
+  await phase('black hole');
+  const swallowed = hole.bytes;
+  await hole.close();
+  await scope.daemon('beat', ['--index', idx.pattern, '--log-level', 'error'], { port: stagePort });
+  await scope.sleep(2000);
+  const { acked, ackedTags, refused, errors } = await load.stop();
+  await waitDrained(edge.url, 300_000, signal);
+  const docs = await waitDocs(idx.all, acked, 60_000, undefined, signal);
+  const l = ledger(docs, acked, ackedTags);
+  const [closed, hung] = phases;
+  return result(name, {
+    acked: l.messagesAcked, documents: l.documents, lost: l.lost, duplicated: l.duplicated,
+    refused: mergeRefused(refused),
+    notes: `${acked.size} requests acked (every 5th an /rxb of 5 lines); ${phases.map((p) => `${p.what} ${phaseMs / 1000} s: ${p.ackedDuring} acked, ${p.failedAttempts} failed attempts, ${p.inQueue} held`).join('; ')}; the black hole swallowed ${swallowed} bytes; ${l.unacked} stored but never acked`,
+    checks: [
+      unackedCheck(l),
+      ...phases.map((p) => ({ what: `the edge kept acknowledging with the stage ${p.what}`, ok: p.ackedDuring > 100 })),
+      { what: 'nothing was delivered before the beat came up', ok: hung.delivered === 0 },
+      { what: 'refused connections were retried', ok: closed.failedAttempts > 0 },
+      { what: `unanswered batches timed out after --tx-timeout and were retried (${hung.failedAttempts})`, ok: hung.failedAttempts > 0 && swallowed > 0 },
+      { what: `no connection errors (${errors})`, ok: errors === 0 },
+      { what: 'refusals only 503', ok: [...refused.keys()].every((c) => c === 503) },
+    ],
+  });
 }
