@@ -9,7 +9,7 @@ import { Agent, request } from 'undici';
 import { startDaemon, tempDir, removeDir, stats } from '../helpers/daemon.mjs';
 import { startReceiver } from '../helpers/receiver.mjs';
 import {
-  post, rawConnection, rawRequest, sleep, waitDelivered, waitEmpty, deliverySummary,
+  post, rawConnection, rawRequest, sleep, waitDelivered, waitQuiet, deliverySummary,
 } from '../helpers/edge-client.mjs';
 
 const MAX_BODY = 65536;
@@ -45,15 +45,19 @@ async function postGood(tag) {
   return r;
 }
 
-/** After a bad request: nothing of it stored, nothing pending, and another client is served. */
+/**
+ * After a bad request: another client is served, and the store counted only
+ * that client's message since `before`. The good POST is acknowledged after
+ * the bad requests were answered, so they were processed first; no fixed
+ * wait decides it. (The last test of the file also checks, at quiescence,
+ * that the store counted exactly the good messages.)
+ */
 async function holdsNothingAndServes(before, what) {
-  await sleep(50);
-  const s = (await stats(d.url)).edge;
-  assert.equal(s.received, before, `${what}: the bad request stored something`);
-  assert.equal(s.writesPending, 0, `${what}: a write is still pending`);
   assert.equal(d.child.exitCode, null, `${what}: the daemon exited`);
   await postGood(what);
-  assert.equal(await received(), before + 1, `${what}: the next good message was not stored`);
+  const s = (await stats(d.url)).edge;
+  assert.equal(s.received, before + 1, `${what}: the bad request stored something (or the good one was not stored)`);
+  assert.equal(s.writesPending, 0, `${what}: a write is still pending`);
 }
 
 function assertFail(r, status, pattern, what) {
@@ -272,8 +276,6 @@ test('10 000 levels of nesting → a 4xx, never a crash or a stall', async () =>
     assert.equal(JSON.parse(text).status, 'FAIL');
   }
   // The string case was a good message; everything else stored nothing.
-  await sleep(50);
-  assert.equal(await received(), before + 1);
   await holdsNothingAndServes(before + 1, 'deep nesting');
 });
 
@@ -365,8 +367,8 @@ test('a client that disconnects mid-body → nothing stored', async () => {
     await sleep(100);
     assert.equal(parseInt(conn.data.toString().slice(9, 12)) || 0, 0, `answered before the body was complete: ${conn.data}`);
     conn.destroy();
+    await conn.waitClosed();
   }
-  await sleep(500);
   await holdsNothingAndServes(before, 'disconnect mid-body');
 });
 
@@ -425,27 +427,49 @@ test('refusals keep a keep-alive connection usable (bad requests, then a good on
   } finally {
     conn.destroy();
   }
-  await sleep(50);
+  // The good request came last on the connection and was answered after the refusals.
   assert.equal(await received(), before + 1);
 });
 
-// HTTP/1.1 lets a client pipeline requests (RFC 9112 §9.3.2). Today the
-// uWS front closes the connection, unanswered, when a second request
-// arrives while the first one's durable write is still pending, after the
-// first may already have been stored. Kept as a todo: it documents the gap
-// without failing the suite.
-test('pipelined requests are all answered, in order', { todo: 'uWS closes pipelined connections while an async response is pending' }, async () => {
-  const conn = rawConnection(d.port);
+// HTTP/1.1 lets a client pipeline requests (RFC 9112 §9.3.2). The hazard:
+// a good request whose durable write is still pending when the next request
+// on the same connection (here a bad one) is parsed. On its own daemon, so
+// that what it stores is counted exactly. Observed at 7a0ceb2 and since:
+// uWS closes the connection with no answer to either request, while the
+// good message is stored and forwarded (received 1, delivered once); the
+// client, with no 200, retries it and duplicates it. Kept as a todo with
+// that failure until the front answers pipelined requests in order.
+test('pipelined behind a pending durable write: both answered, in order, and only the good one stored', {
+  todo: 'uWS closes the connection unanswered while the first request\'s durable write is pending; the first message is stored anyway',
+}, async (t) => {
+  const r3 = await startReceiver();
+  const dir3 = tempDir('spillway-pipe-');
+  let d3;
+  let conn;
+  t.after(async () => {
+    conn?.destroy();
+    await d3?.stop();
+    await r3.close();
+    removeDir(dir3);
+  });
+  d3 = await startDaemon('edge', ['--path', dir3, '--ingest', r3.url, '--interval', '0.2', '--retry-max', '0.5', '--log-level', 'warn']);
+  conn = rawConnection(d3.port);
   await conn.connected;
-  await conn.write(
-    rawReq('POST', '/rx/bad/pipe/l', '{nope') +
-      rawReq('POST', '/rx/bad/pipe', '{"a":1}') +
-      rawReq('POST', '/rx/pipe/k/l', '{"pipelined":true}'),
-  );
-  const rs = await conn.responses(3, 5000);
-  conn.destroy();
-  if (rs[2]?.status === 200) good.push(JSON.parse(rs[2].body).uuid);
-  assert.deepEqual(rs.map((r) => r.status), [400, 404, 200], `responses: ${conn.data}`);
+  // One write: the good request first, the bad one right behind it.
+  await conn.write(rawReq('POST', '/rx/pipe/k/l', '{"pipelined":"first"}') + rawReq('POST', '/rx/bad/pipe/l', '{nope'));
+  const rs = await conn.responses(2, 5000);
+  // What the daemon stored: a later request on a fresh connection is
+  // acknowledged after the pipelined ones were handled.
+  const probe = await post(d3.url, '/rx/probe/k/l', '{"probe":1}');
+  assert.equal(probe.status, 200, probe.text);
+  await waitQuiet(d3.url, r3, { timeoutMs: 20_000 });
+  const s = (await stats(d3.url)).edge;
+  const forwarded = r3.state.messages.filter((m) => m.producer === 'pipe').map((m) => m.payload);
+  t.diagnostic(`answers ${JSON.stringify(rs.map((r) => r.status))}, connection closed ${conn.closed}, stored ${s.received - 1} besides the probe, forwarded ${JSON.stringify(forwarded)}`);
+  assert.deepEqual(rs.map((r) => r.status), [200, 400], `responses: ${JSON.stringify(conn.data.toString())}`);
+  assert.equal(s.received, 2, 'stored: the good pipelined message and the probe, nothing else');
+  assert.deepEqual(forwarded, [{ pipelined: 'first' }]);
+  assert.equal(JSON.parse(rs[0].body).uuid, r3.state.messages.find((m) => m.producer === 'pipe').uuid);
 });
 
 test('a flood of bad requests mixed with good ones: every good one stored, every bad one refused', async () => {
@@ -476,15 +500,13 @@ test('a flood of bad requests mixed with good ones: every good one stored, every
     }
   }
   assert.equal(goodOk, 300);
-  await sleep(50);
-  assert.equal(await received(), before + 300, 'stored count differs from the good requests');
+  await holdsNothingAndServes(before + 300, 'a flood of bad and good requests');
 });
 
 test('nothing from any bad request was forwarded; every good message arrived exactly once', async () => {
   const missing = await waitDelivered(rcv, good, 30_000);
   assert.equal(missing, 0, `${missing} good messages never arrived`);
-  await waitEmpty(d.url, 10_000);
-  await sleep(500);
+  await waitQuiet(d.url, rcv, { timeoutMs: 20_000 });
   const { missing: m, duplicated, extra } = deliverySummary(rcv, good);
   assert.deepEqual(m, []);
   assert.deepEqual(duplicated, []);
