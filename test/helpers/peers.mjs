@@ -51,7 +51,9 @@ let hooked = false;
 function killAllNow() {
   for (const c of children) {
     try {
-      c.kill('SIGKILL');
+      // A build runs in its own process group (flock → bash → go → compilers): kill all of it.
+      if (c.spillwayGroup) process.kill(-c.pid, 'SIGKILL');
+      else c.kill('SIGKILL');
     } catch {}
   }
   children.clear();
@@ -198,7 +200,8 @@ async function build(name) {
     args = [join(PEERS_CACHE, '.build.lock'), 'bash', script, name];
   } catch {}
   const r = await new Promise((res) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env, detached: true });
+    child.spillwayGroup = true;
     track(child);
     let stdout = '';
     let stderr = '';
@@ -207,7 +210,11 @@ async function build(name) {
       stderr = (stderr + d).slice(-64 * 1024);
       if (process.env.SPILLWAY_PEERS_VERBOSE) process.stderr.write(d);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20 * 60_000);
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    }, 20 * 60_000);
     child.on('error', (e) => res({ code: null, stdout, stderr: `${stderr}\n${e.message}` }));
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
