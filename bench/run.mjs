@@ -14,6 +14,7 @@
 // live in bench/lib/ and load/lib/ (payloads, the POST loop and the
 // exactly-once ledger).
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { removeDir, ROOT } from '../test/helpers/daemon.mjs';
@@ -59,6 +60,7 @@ async function main(ctx) {
     ctx.results.scenarioSeconds[file] = Math.round((performance.now() - s0) / 100) / 10;
   }
   ctx.results.benchSeconds = Math.round((performance.now() - t0) / 1000);
+  ctx.results.machine.loadAverageAtEnd = loadavg()[0];
   ctx.results.finished = new Date().toISOString();
 
   const { markdown, svg, timelineSvg } = renderReport(ctx.results);

@@ -1,7 +1,7 @@
 // What every scenario gets from the runner: the run's settings (quick or
 // full), a scratch directory, the results it adds rows to, the /stats
 // sampler for the timeline, and the rules for peers and for failures.
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../../test/helpers/daemon.mjs';
 import { sampleStats } from './timeline.mjs';
@@ -14,7 +14,7 @@ export function settingsFor(quick) {
 }
 
 export function machine() {
-  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadavg()[0] };
 }
 
 export function createContext({ quick, only }) {

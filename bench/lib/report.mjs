@@ -44,7 +44,7 @@ export function renderReport(r) {
   const s = r.scenarios;
   const lines = [];
   lines.push(`# Spillway benchmark (${r.mode}), ${r.started}`, '');
-  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Load: wrk, 2 threads, 64 keep-alive connections unless noted; Elasticsearch on the same machine.${r.benchSeconds ? ` The run took ${f(r.benchSeconds)} s.` : ''}`, '');
+  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, Node ${r.machine.node}. Load: wrk, 2 threads, 64 keep-alive connections unless noted; Elasticsearch on the same machine.${r.benchSeconds ? ` The run took ${f(r.benchSeconds)} s.` : ''}${r.machine.loadAverageAtStart !== undefined ? ` 1-minute load average ${f(r.machine.loadAverageAtStart, 1)} at the start and ${f(r.machine.loadAverageAtEnd, 1)} at the end: other work on the same cores shows up as noise.` : ''}`, '');
 
   // ---- steady state
   const steady = rowsOf(s, 'steady');
@@ -93,7 +93,7 @@ export function renderReport(r) {
     }
     for (const [name, x] of delivery) {
       const rss = x.rssMiB ?? x.peakRssWhileDrainingMiB;
-      lines.push(`| ${name} | ${f(x.acked)} | ${f(x.docs)} | ${exactlyCell(x)} | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${f(x.feedPerSecond)} | ${x.boundBy ?? '–'} | ${pct(x.docsPerSecond, ceilingOf(name)?.docsPerSecond)} | ${x.lagMs ? `${f(x.lagMs.mean)} / ${f(x.lagMs.max)}` : '–'} | ${f(rss)} | ${cpuCell(x.cpuCores)} |`);
+      lines.push(`| ${name} | ${f(x.acked)} | ${f(x.docs)} | ${exactlyCell(x)} | ${f(x.seconds, 1)} | ${f(x.docsPerSecond)} | ${f(x.feedPerSecond)} | ${x.boundBy ?? '–'}${x.feedSeconds && x.seconds && !x.backlog ? ` (feed done at ${pct(x.feedSeconds, x.seconds)})` : ''} | ${pct(x.docsPerSecond, ceilingOf(name)?.docsPerSecond)} | ${x.lagMs ? `${f(x.lagMs.mean)} / ${f(x.lagMs.max)}` : '–'} | ${f(rss)} | ${cpuCell(x.cpuCores)} |`);
     }
     const b = s['backlog drain'];
     if (b) lines.push('', `Backlog: ${f(b.acked)} messages held on disk with Elasticsearch away; daemon RSS ${f(b.rssWhileHeldMiB)} MiB (of which anonymous ${f(b.anonRssWhileHeldMiB)} MiB; the rest is LMDB's memory map) while holding them, peak ${f(b.peakRssWhileDrainingMiB)} MiB while draining (anonymous ${f(b.peakAnonRssWhileDrainingMiB)} MiB).`);
