@@ -294,6 +294,12 @@ export function createScope({ signal, log = () => {} } = {}) {
   let closed = false;
   const failures = [];
   const children = [];
+  const starting = new Set(); // starts in progress: close() lets them finish (and register) first
+  const track = (p) => {
+    starting.add(p);
+    p.catch(() => {}).finally(() => starting.delete(p));
+    return p;
+  };
 
   const scope = {
     signal,
@@ -318,7 +324,7 @@ export function createScope({ signal, log = () => {} } = {}) {
     /** startDaemon, killed (SIGKILL) at the end. */
     async daemon(role, args = [], opts = {}) {
       scope.check();
-      const d = await startDaemon(role, args, opts);
+      const d = await track(startDaemon(role, args, opts));
       children.push({ role, d });
       await scope.defer(`${role} daemon on ${d.port}`, () => d.kill(), () => {
         if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
@@ -341,7 +347,7 @@ export function createScope({ signal, log = () => {} } = {}) {
     /** A receiver (test/helpers/receiver.mjs), closed at the end. */
     async receiver(opts) {
       scope.check();
-      const r = await startReceiver(opts);
+      const r = await track(startReceiver(opts));
       await scope.defer(`receiver on ${r.port}`, () => r.close());
       return r;
     },
@@ -390,6 +396,9 @@ export function createScope({ signal, log = () => {} } = {}) {
     },
     /** Run every cleanup (LIFO); returns the failures (also kept for leaks()). */
     async close() {
+      // A daemon half-started when the abort came would otherwise register
+      // (and be killed) only after its --path was removed, and recreate it.
+      while (starting.size) await Promise.allSettled([...starting]);
       closed = true;
       while (cleanups.length) await run(cleanups.pop());
       return failures;

@@ -4,6 +4,7 @@
 //   --only 01,05             run a subset by file prefix
 // Writes bench/results/chaos-<timestamp>.json and .md, prints the table,
 // exits 1 if any scenario fails.
+import { setMaxListeners } from 'node:events';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -44,6 +45,7 @@ export async function runScenario(file, { quick, log = console.log, signal, time
   const name = mod.name ?? file;
   const t0 = Date.now();
   const ac = new AbortController();
+  setMaxListeners(0, ac.signal); // every load request and sleep of the scenario listens to it
   const onOuter = () => ac.abort(signal.reason);
   if (signal?.aborted) onOuter();
   else signal?.addEventListener('abort', onOuter, { once: true });
