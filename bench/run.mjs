@@ -56,7 +56,13 @@ async function main(ctx) {
     if (only && !file.includes(only) && !scenario.title.includes(only)) continue;
     ctx.log(`== ${scenario.title} (${file})`);
     const s0 = performance.now();
-    await scenario.run(ctx);
+    try {
+      await scenario.run(ctx);
+    } catch (e) {
+      // A scenario that crashes fails the bench, after the others have run
+      // and the report is written (each scenario stops what it started).
+      ctx.fail(`${file} crashed: ${e.stack ?? e}`);
+    }
     ctx.results.scenarioSeconds[file] = Math.round((performance.now() - s0) / 100) / 10;
   }
   ctx.results.benchSeconds = Math.round((performance.now() - t0) / 1000);

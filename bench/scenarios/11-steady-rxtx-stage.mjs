@@ -19,12 +19,12 @@ export async function run(ctx) {
     try {
       // rxtx /rx answers before writing, then writes each message in its own
       // bbolt transaction, one at a time: a few hundred a second here, so the
-      // backlog of a full-rate run takes minutes to deliver. The quick run
-      // gives it a shorter load (its sustained rate is its write rate either way).
-      const short = ctx.quick && route === 'rx';
-      const seconds = short ? 2 : steadySeconds;
+      // backlog of a full-rate run takes minutes to deliver. It gets a
+      // shorter load (its sustained rate is its write rate either way).
+      const short = route === 'rx';
+      const seconds = short ? (ctx.quick ? 2 : 5) : steadySeconds;
       const warm = short ? 0 : warmSeconds;
-      const row = ctx.row(name, await steadyRow(ctx, name, sys, { seconds, warmSeconds: warm, connections, body: compactPosEventJson(0) }));
+      const row = ctx.row(name, await steadyRow(ctx, name, sys, { seconds, warmSeconds: warm, connections, body: compactPosEventJson(0), drainTimeoutMs: 1_800_000 }));
       row.how = `-interval 1 -batch 5000 -maxq 100000000 (one batch per interval: at most 5,000 msg/s); ${seconds} s of load${warm ? ` after a ${warm} s warm-up` : ', no warm-up'}`;
     } finally {
       await sys.stop();
