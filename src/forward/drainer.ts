@@ -110,11 +110,12 @@ export class ShardDrainer {
     const b = this.filling;
     const room = this.o.batch - b.messages.length;
     if (room <= 0) return true;
-    const after = this.readKey;
-    // The range starts at the last key read (still on disk while its batch is
-    // in flight or filling), which is skipped; one extra row tells "more".
-    for (const { key, value } of this.o.db.getRange({ start: after, limit: room + 2 })) {
-      if (key === after) continue;
+    // The range starts after the last key read (exclusiveStart: lmdb-js
+    // skips it natively, without decoding it again); one extra row tells "more".
+    const range = this.readKey === undefined
+      ? this.o.db.getRange({ limit: room + 1 })
+      : this.o.db.getRange({ start: this.readKey, exclusiveStart: true, limit: room + 1 });
+    for (const { key, value } of range) {
       const message = recordMessage(key, value);
       const size = recordSize(message);
       if (b.messages.length >= this.o.batch || (b.messages.length > 0 && b.bytes + size > this.o.batchBytes)) return true;

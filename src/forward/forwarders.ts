@@ -22,6 +22,8 @@ export class Forwarders {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly onReport: (m: FromForwarder) => void,
+    /** The thread's script; a test passes one of its own. */
+    private readonly script: URL = SCRIPT,
   ) {
     for (let f = 0; f < config.forwarders; f++) this.spawn(f);
   }
@@ -30,7 +32,7 @@ export class Forwarders {
     const shards = [];
     for (let s = f; s < this.config.shards; s += this.config.forwarders) shards.push(s);
     const data: ForwarderData = { config: this.config, shards };
-    const worker = new Worker(SCRIPT, { workerData: data, name: `forwarder-${f}` });
+    const worker = new Worker(this.script, { workerData: data, name: `forwarder-${f}` });
     worker.on('message', this.onReport);
     worker.on('error', (e) => this.log.error({ err: e, forwarder: f }, 'forwarder thread failed'));
     worker.once('exit', (code) => {
