@@ -147,7 +147,7 @@ export async function run({ quick, log = () => {}, signal, scope }) {
       }
       const c = JSON.stringify(m.payload);
       if (rxaLeft.get(c) > 0) rxaLeft.set(c, rxaLeft.get(c) - 1);
-      else extra.push(`${m.producer}/${m.key}${m.label} ${c.slice(0, 60)}`);
+      else extra.push(`${`${m.producer}/${m.key}${m.label}`.slice(0, 40)} ${c.slice(0, 60)}`);
     }
     const missing = [...expected.keys()].filter((id) => !seen.has(id));
     const duplicated = [...seen.values()].reduce((n, k) => n + k - 1, 0);
