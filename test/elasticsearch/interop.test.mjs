@@ -4,7 +4,9 @@
 //     acknowledged message exactly once, also when rxtx re-sends batches
 //     whose 200 was lost;
 //   - spillway edge → the Go rtbeat → Elasticsearch: every acknowledged
-//     message indexed, across a graceful and a hard restart of rtbeat.
+//     message indexed, across a graceful and a hard restart of rtbeat;
+//   - Fluent Bit, the bench's comparison (startFluentBit): every record it
+//     answered 201 is indexed.
 // Under CI a peer that cannot be built fails these tests; elsewhere they skip.
 //
 // Not checked any more: "an empty batch (messages null) from Go is accepted".
@@ -19,7 +21,7 @@ import { Agent, request } from 'undici';
 import { removeDir, startDaemon, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
 import { postMany, waitEmpty } from '../helpers/edge-client.mjs';
 import { count, ES_URL, requireElasticsearch, testIndex } from '../helpers/es.mjs';
-import { buildPeer, requirePeer, startRtbeat, startRxtx } from '../helpers/peers.mjs';
+import { buildPeer, fluentBitPath, requirePeer, startFluentBit, startRtbeat, startRxtx } from '../helpers/peers.mjs';
 
 /** Every document's _id and selected _source fields, through the scroll API. */
 async function allDocs(indices, fields) {
@@ -279,4 +281,40 @@ test('spillway edge → the Go rtbeat → Elasticsearch: every acknowledged mess
     );
     assert.match(msg.time, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
   }
+});
+
+test('Fluent Bit as the bench runs it: every record answered 201 is indexed', { timeout: 300_000 }, async (t) => {
+  if (!(await requireElasticsearch(t))) return;
+  if (!(await requirePeer(t, () => fluentBitPath()))) return;
+  const index = `spillway-test-fb-${randomBytes(4).toString('hex')}`;
+  let fb;
+  t.after(async () => {
+    await fb?.kill();
+    await fetch(`${ES_URL}/${index}`, { method: 'DELETE' }).catch(() => {});
+  });
+  const { hostname, port } = new URL(ES_URL);
+  fb = await startFluentBit({ esHost: hostname, esPort: Number(port), index });
+  const total = 2000;
+  const tag = `fb-${randomBytes(4).toString('hex')}`;
+  const agent = new Agent({ connections: 8 });
+  const acked = new Set();
+  const statuses = new Map();
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < total) {
+      const i = next++;
+      const r = await request(`${fb.url}/pos`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: `${tag}-${i}`, i }) });
+      await r.body.text();
+      statuses.set(r.statusCode, (statuses.get(r.statusCode) ?? 0) + 1);
+      if (r.statusCode === 201) acked.add(`${tag}-${i}`);
+    }
+  }));
+  await agent.close();
+  assert.deepEqual(Object.fromEntries(statuses), { 201: total });
+  await waitFor('Fluent Bit to index every record', async () => (await count(index)) >= total, { timeoutMs: 120_000, everyMs: 250 });
+  const docs = await allDocs(index, ['id']);
+  const byId = tally(docs.map((d) => d._source.id));
+  assert.deepEqual([...acked].filter((id) => !byId.has(id)), [], 'every acknowledged record is indexed');
+  assert.deepEqual([...byId.keys()].filter((id) => !acked.has(id)), [], 'nothing else is indexed');
+  t.diagnostic(`${docs.length} documents for ${acked.size} records (${docs.length - byId.size} duplicates: Elasticsearch picks the ids)`);
 });
