@@ -10,7 +10,7 @@ import { stats } from '../../test/helpers/daemon.mjs';
 import { ES_URL } from '../../test/helpers/es.mjs';
 import { compareSets, describeComparison } from '../../load/lib/ledger.mjs';
 import { postBatches } from '../../load/lib/post-loop.mjs';
-import { posEventJson } from '../../load/lib/payload.mjs';
+import { compactPosEventJson } from '../../load/lib/payload.mjs';
 import { indexedUuids } from './elasticsearch.mjs';
 import { cpuMeter, elasticsearchPid, memory } from './proc.mjs';
 import { until } from './steady.mjs';
@@ -31,7 +31,7 @@ export async function deliveryRow(ctx, name, stack, index, { n, feedConcurrency 
   let seconds;
   let cpuCores;
   await ctx.sampled(stack.edgeUrl, name, async () => {
-    ledger = await postBatches(stack.edgeUrl, n, { lines, concurrency: feedConcurrency, make: posEventJson });
+    ledger = await postBatches(stack.edgeUrl, n, { lines, concurrency: feedConcurrency, make: compactPosEventJson });
     await until(`${name}: delivery`, async () => (await stats(stack.edgeUrl)).edge.txMessages >= ledger.acked.size, { timeoutMs: 1_800_000, everyMs: 25 });
     seconds = (performance.now() - t0) / 1000;
     cpuCores = cpu();
@@ -41,7 +41,7 @@ export async function deliveryRow(ctx, name, stack, index, { n, feedConcurrency 
   const lags = [];
   for (let i = 0; i < 5; i++) {
     const p0 = performance.now();
-    const r = await request(`${stack.edgeUrl}/rx/bench/lag/probe`, { method: 'POST', body: posEventJson(i) });
+    const r = await request(`${stack.edgeUrl}/rx/bench/lag/probe`, { method: 'POST', body: compactPosEventJson(i) });
     const { uuid } = await r.body.json();
     await until('probe', async () => {
       await request(`${ES_URL}/${index.all}/_refresh`, { method: 'POST' }).then((x) => x.body.dump());
@@ -54,7 +54,7 @@ export async function deliveryRow(ctx, name, stack, index, { n, feedConcurrency 
   const row = ctx.row(name, {
     kind: 'delivery', acked, docs: exactly.arrived, exactly, exactlyOnce: describeComparison(exactly), delivered: exactly.exact,
     seconds, feedSeconds: ledger.seconds, feedPerSecond: acked / ledger.seconds, boundBy: boundBy(ledger.seconds, seconds),
-    feed: `/rxb, ${lines} lines a request, ${feedConcurrency} at once, 64 keys, Idempotency-Key per request`,
+    feed: `/rxb, ${lines} lines (131 B each) a request, ${feedConcurrency} at once, 64 keys, Idempotency-Key per request`,
     cpuCores, docsPerSecond: acked / seconds, refused: Object.fromEntries(ledger.refused), feedErrors: ledger.errors,
     lagMs: { min: Math.min(...lags), max: Math.max(...lags), mean: lags.reduce((a, b) => a + b) / lags.length },
     ...memory(stack.mainPid),

@@ -4,6 +4,7 @@ import { removeDir, startDaemon, stats } from '../../test/helpers/daemon.mjs';
 import { testIndex } from '../../test/helpers/es.mjs';
 import { compareSets, describeComparison } from '../../load/lib/ledger.mjs';
 import { postBatches } from '../../load/lib/post-loop.mjs';
+import { compactPosEventJson } from '../../load/lib/payload.mjs';
 import { indexedUuids } from '../lib/elasticsearch.mjs';
 import { cpuMeter, elasticsearchPid, memory } from '../lib/proc.mjs';
 import { until } from '../lib/steady.mjs';
@@ -18,7 +19,7 @@ export async function run(ctx) {
   try {
     daemon = await startDaemon('all', ['--path', dir, '--index', idx.pattern, '--es', 'http://127.0.0.1:9', '--log-level', 'error', '--maxq', String(n * 2)]);
     const down = daemon;
-    const ledger = await ctx.sampled(down.url, 'backlog: taken in, Elasticsearch away', () => postBatches(down.url, n, { concurrency: 8 }));
+    const ledger = await ctx.sampled(down.url, 'backlog: taken in, Elasticsearch away', () => postBatches(down.url, n, { concurrency: 8, make: compactPosEventJson }));
     const held = memory(down.child.pid);
     await down.stop();
     const t0 = performance.now();
