@@ -21,8 +21,16 @@ export async function run(ctx) {
     // Half rate: each connection pauses between requests (wrk's delay(),
     // whole ms) so the total comes to about half the full rate.
     ctx.log(half);
-    const delayMs = Math.max(1, Math.round((connections / (row.rps / 2)) * 1000 - row.latencyMs.p50));
-    const h = ctx.row(half, await steadyRow(ctx, half, sys, { seconds: steadySeconds, warmSeconds: 0, connections, body, delayMs }));
+    const target = row.rps / 2;
+    let delayMs = Math.max(1, Math.round((connections / target) * 1000 - row.latencyMs.p50 / 2));
+    let h = ctx.row(half, await steadyRow(ctx, half, sys, { seconds: steadySeconds, warmSeconds: 0, connections, body, delayMs }));
+    if (Math.abs(h.rps / target - 1) > 0.1) {
+      // One correction from the period the first guess gave.
+      const latency = (connections / h.rps) * 1000 - delayMs;
+      delayMs = Math.max(1, Math.round((connections / target) * 1000 - latency));
+      ctx.log(`${half}: again with a ${delayMs} ms pause (${Math.round((h.rps / row.rps) * 100)}% of full)`);
+      h = ctx.row(half, await steadyRow(ctx, half, sys, { seconds: steadySeconds, warmSeconds: 0, connections, body, delayMs }));
+    }
     h.ofFullRate = h.rps / row.rps;
     const why2 = lossOrDuplicate(half, h, { spillwayAnswers: true });
     if (why2) ctx.fail(why2);
