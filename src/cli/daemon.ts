@@ -32,8 +32,14 @@ export interface Daemon {
   close(): Promise<void>;
 }
 
-/** Write tasks per shard in flight: one committing while the next is prepared. */
-const TASKS_PER_SHARD = 2;
+/**
+ * Write tasks per shard in flight. One: while a shard commits, its next group
+ * gathers, so a busy shard's groups grow with its commit time and the fsyncs
+ * per message fall (they are most of the store's CPU). Two (one committing
+ * while the next is parsed) measured 8-20% more CPU per message at the same
+ * load on 2 cores (docs/decisions.md).
+ */
+const TASKS_PER_SHARD = 1;
 
 const WRITER_SCRIPT = new URL('../workers/writer.js', import.meta.url).href;
 
