@@ -12,6 +12,12 @@
  * after the sink delivered it, and a failed batch is retried identical (same
  * batch uuid, same messages) with capped, jittered backoff, so no delete can
  * ever remove a message that was not acknowledged.
+ *
+ * Retries go oldest first: a failed batch waits until every older batch of
+ * the shard is delivered before it tries again. After an outage the shard's
+ * batches therefore land in key order (where two copies of one
+ * Idempotency-Key are on disk, the first stored is the one indexed), and a
+ * shard probes the sink with one batch, not all of them at once.
  */
 import { randomUUID } from 'node:crypto';
 import { describeCommitError } from '../store/commit-error.js';
@@ -59,6 +65,9 @@ export class ShardDrainer {
   private readKey: string | undefined;
   private filling = emptyBatch();
   private readonly running = new Set<Promise<void>>();
+  /** Batches handed to the sink and not finished, oldest first. */
+  private readonly unfinished: Batch[] = [];
+  private headChanged: (() => void)[] = [];
   private readonly stop = new AbortController();
   private readonly hardStop = new AbortController();
 
@@ -89,7 +98,11 @@ export class ShardDrainer {
       }
       this.filling = emptyBatch();
       const batch: Batch = { uuid: randomUUID(), keys: b.keys, messages: b.messages };
-      const p = this.send(batch).finally(() => this.running.delete(p));
+      this.unfinished.push(batch);
+      const p = this.send(batch).finally(() => {
+        this.running.delete(p);
+        this.finished(batch);
+      });
       this.running.add(p);
     }
     await Promise.allSettled([...this.running]);
@@ -98,6 +111,7 @@ export class ShardDrainer {
   /** Stop taking new batches; batches in flight get until `deadline` to finish, then are left on disk. */
   stopAt(deadline: number): void {
     this.stop.abort();
+    for (const wake of this.headChanged.splice(0)) wake();
     setTimeout(() => this.hardStop.abort(), Math.max(0, deadline - Date.now())).unref();
   }
 
@@ -128,6 +142,20 @@ export class ShardDrainer {
     return false;
   }
 
+  /** Resolves once `batch` is the oldest unfinished batch, or on stop. */
+  private async oldest(batch: Batch): Promise<void> {
+    const stop = this.stop.signal;
+    while (this.unfinished[0] !== batch && !stop.aborted) {
+      await new Promise<void>((resolve) => this.headChanged.push(resolve));
+    }
+  }
+
+  private finished(batch: Batch): void {
+    const i = this.unfinished.indexOf(batch);
+    if (i >= 0) this.unfinished.splice(i, 1);
+    if (i === 0) for (const wake of this.headChanged.splice(0)) wake();
+  }
+
   /** After a failed delete: forget what was read and start again from the shard's first record. */
   private rewind(): void {
     this.readKey = undefined;
@@ -151,6 +179,8 @@ export class ShardDrainer {
       } catch (e) {
         this.o.onFailed(batch.messages.length, (e as Error).message);
         // Stopping: a failing batch is not retried; it is on disk and goes again after the next start.
+        if (this.stop.signal.aborted) return;
+        await this.oldest(batch);
         if (this.stop.signal.aborted) return;
         const retryAfter = (e as { retryAfterMs?: number }).retryAfterMs;
         await sleep(retryAfter ?? backoffMs(attempt, 100, this.o.retryCapMs), this.stop.signal);

@@ -128,3 +128,31 @@ test('a delivered batch whose delete fails is sent again, then deleted; nothing 
   assert.equal(sink.batches.length, 2);
   assert.equal(events.delivered, 30, 'counted delivered once, when the delete held');
 });
+
+test('after an outage a shard retries oldest first: younger batches wait for older ones', async (t) => {
+  const db = new MemoryShard();
+  db.add(40);
+  let down = true;
+  const attempts = [];
+  const sink = {
+    async deliver(messages) {
+      const failing = down;
+      attempts.push({ first: messages[0].uuid, down: failing });
+      // The older batch is slower to answer, so a free-for-all would deliver the younger first.
+      await new Promise((r) => setTimeout(r, messages[0].uuid === 'uuid-0' ? 30 : 1));
+      if (failing) throw Object.assign(new Error('sink away'), { retryAfterMs: 5 });
+    },
+    async close() {},
+  };
+  const { d, running } = drainer(t, db, sink, { batch: 20, inflight: 2, intervalMs: 1 });
+  await until(() => attempts.filter((a) => a.down).length >= 6);
+  down = false;
+  await until(() => db.rows.size === 0);
+  d.stopAt(Date.now());
+  await running;
+  const afterOutage = attempts.filter((a) => !a.down).map((a) => a.first);
+  // The first attempt once the sink is back is the oldest batch, and the younger one goes only after it.
+  assert.deepEqual(afterOutage, ['uuid-0', 'uuid-20']);
+  // While down, only the oldest batch kept retrying (the younger failed once, then waited).
+  assert.equal(attempts.filter((a) => a.down && a.first === 'uuid-20').length, 1);
+});
