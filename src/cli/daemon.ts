@@ -116,7 +116,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
         ? (_shard, incoming) => Math.max(0, st.total + incoming - config.maxq)
         : undefined,
       onOutcome: (shard, o) => {
-        st.written(shard, o.written);
+        st.written(shard, o.written, o.bytes);
         em.received.inc(o.written);
         em.receivedBytes.inc(o.bytes);
         if (o.dropped > 0) {

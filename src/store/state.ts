@@ -31,8 +31,16 @@ export class StoreState {
     return n;
   }
 
-  written(shard: number, n: number): void {
+  /**
+   * `n` messages of `bytes` record bytes committed to `shard`. The bytes are
+   * added to the sampled size until the next sample replaces it, so
+   * --max-bytes refuses within a commit of its limit, not a second of writes
+   * later (about 32 bytes of key and node header per record on a page;
+   * deletes are not subtracted, since freed pages are reused, not returned).
+   */
+  written(shard: number, n: number, bytes = 0): void {
     this.held[shard]! += n;
+    this.usedBytesTotal += bytes + n * 32;
   }
 
   /**
