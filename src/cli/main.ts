@@ -14,6 +14,11 @@ function die(message: string): never {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'canary') {
+    // One end-to-end check of a running pipeline (src/cli/canary.ts); no daemon.
+    process.exitCode = await (await import('./canary.js')).runCanary(process.argv.slice(3));
+    return;
+  }
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2));
