@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * spillway [all|edge|beat] [flags]: parse the configuration, start the
+ * spillway [all|edge|beat|rxtx] [flags]: parse the configuration, start the
  * daemon, stop it on SIGTERM/SIGINT (a second signal exits at once).
  * Start-up errors are one line on stderr and exit code 2.
  */
 import pino from 'pino';
-import { ConfigError, helpText, parseConfig } from '../config/parse.js';
+import { ConfigError, helpText, parseConfig, printableConfig } from '../config/parse.js';
 import { startDaemon } from './daemon.js';
+import { startProfiles } from './profile.js';
 
 function die(message: string): never {
   process.stderr.write(`spillway: ${message}\n`);
@@ -30,11 +31,29 @@ async function main(): Promise<void> {
     process.stdout.write(helpText() + '\n');
     return;
   }
+  if (parsed.printConfig) {
+    process.stdout.write(printableConfig(parsed) + '\n');
+    return;
+  }
   const { config } = parsed;
   const log = pino({ level: config.logLevel, base: { service: config.name, role: config.role } });
+  for (const w of parsed.warnings) log.warn(w);
+  // Credentials from a beat YAML reach the Elasticsearch client as its ES_* variables; set ones win.
+  const cred = parsed.credentials;
+  const setEnv = (name: string, value: string | undefined) => {
+    if (value !== undefined && !process.env[name]) process.env[name] = value;
+  };
+  if (!process.env.ES_API_KEY && !process.env.ES_USERNAME) {
+    setEnv('ES_API_KEY', cred.apiKey);
+    setEnv('ES_USERNAME', cred.username);
+    setEnv('ES_PASSWORD', cred.password);
+  }
+  setEnv('ES_CA_CERT', cred.caCert);
 
+  let profiles;
   let daemon;
   try {
+    profiles = await startProfiles(config.cpuprofile, config.memprofile);
     daemon = await startDaemon(config, log);
   } catch (e) {
     die((e as Error).message);
@@ -54,7 +73,10 @@ async function main(): Promise<void> {
     }, config.shutdownTimeout * 1000);
     force.unref();
     daemon.close().then(
-      () => process.exit(0),
+      async () => {
+        if (profiles) await profiles.finish().catch((e: Error) => log.error({ err: e }, 'cannot write the profiles'));
+        process.exit(0);
+      },
       (e: Error) => {
         log.error({ err: e }, 'error while stopping');
         process.exit(1);

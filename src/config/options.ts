@@ -41,6 +41,9 @@ export interface Config {
   maxInflightBytes: number;
   shutdownTimeout: number;
   logLevel: string;
+  verbose: boolean;
+  cpuprofile: string;
+  memprofile: string;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'bytes' | 'list';
@@ -107,4 +110,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('logLevel', 'log-level', 'string', 'info', 'pino log level', {
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   }),
+  opt('verbose', 'verbose', 'bool', false, "rxtx's -verbose: log at debug level (when --log-level is info)"),
+  opt('cpuprofile', 'cpuprofile', 'string', '', "rxtx's -cpuprofile: write a V8 CPU profile of the main thread to this file at stop"),
+  opt('memprofile', 'memprofile', 'string', '', "rxtx's -memprofile: write a V8 heap snapshot of the main thread to this file at stop"),
 ];

@@ -256,8 +256,10 @@ describe('parseConfig: errors', () => {
     refuses(['--Port', '80'], /unknown flag --Port/);
   });
 
-  test('single-dash arguments other than -h are refused', () => {
-    refuses(['-p', '80'], /unexpected argument "-p"/);
+  test('a single-dash flag is read as Go reads it: unknown names are refused', () => {
+    refuses(['-p', '80'], /unknown flag -p \(see --help\)/);
+    refuses(['---port', '80'], /bad flag syntax: ---port/);
+    refuses(['-'], /unexpected argument "-"/);
   });
 
   test('zero or negative --batch', () => {

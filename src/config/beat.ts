@@ -1,0 +1,299 @@
+/**
+ * rtbeat's libbeat YAML (`spillway beat -c rtbeat.yml`) → Spillway settings.
+ *
+ * Read: rtbeat.port, rtbeat.timeout, rtbeat.shutdown_timeout;
+ * output.elasticsearch.{hosts, protocol, path, index, username, password,
+ * api_key, ssl.certificate_authorities, ssl.enabled, enabled};
+ * setup.template.{enabled, name, pattern, overwrite}; setup.ilm.enabled;
+ * logging.level; ${VAR} / ${VAR:default} everywhere; -E key=value overrides.
+ *
+ * Refused (ConfigError, exit 2) because ignoring them would change where the
+ * data goes: an enabled output.* section Spillway cannot serve, cloud.id,
+ * output.elasticsearch.{indices, pipeline, pipelines}, setup.ilm.enabled:
+ * true, processors that drop, rename or rewrite fields.
+ *
+ * Everything else that has a value is named in one warning line.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { convertValue } from './convert.js';
+import { ConfigError } from './errors.js';
+import { OPTIONS, type Config, type OptionSpec } from './options.js';
+import { expandEnv, isMap, readYaml, yamlScalar } from './yamlfile.js';
+
+export interface Credentials {
+  /** Elasticsearch's encoded API key (base64 of id:api_key), as ES_API_KEY takes it. */
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  /** A PEM file, as ES_CA_CERT takes it. */
+  caCert?: string;
+}
+
+export interface FileValue {
+  value: unknown;
+  source: string;
+}
+
+export interface BeatConfig {
+  values: Map<keyof Config, FileValue>;
+  credentials: Credentials;
+  warnings: string[];
+}
+
+/** Outputs Spillway can serve from a beat config. */
+export const SERVED_OUTPUTS: readonly string[] = ['elasticsearch'];
+
+/** Processors refused: they drop, rename or rewrite fields of the document. */
+const REWRITING_PROCESSORS = new Set([
+  'drop_event', 'drop_fields', 'include_fields', 'rename', 'replace', 'truncate_fields', 'convert', 'script',
+  'decode_json_fields', 'copy_fields', 'extract_array', 'dissect', 'urldecode', 'decode_base64_field',
+]);
+
+/** Keys that are read (the rest of a present, non-empty key is warned about). */
+const READ = new Set([
+  'rtbeat.port', 'rtbeat.timeout', 'rtbeat.shutdown_timeout',
+  'output.elasticsearch.hosts', 'output.elasticsearch.protocol', 'output.elasticsearch.path',
+  'output.elasticsearch.index', 'output.elasticsearch.username', 'output.elasticsearch.password',
+  'output.elasticsearch.api_key', 'output.elasticsearch.ssl.certificate_authorities',
+  'output.elasticsearch.ssl.enabled', 'output.elasticsearch.enabled',
+  'setup.template.enabled', 'setup.template.name', 'setup.template.pattern', 'setup.template.overwrite',
+  'setup.ilm.enabled', 'logging.level',
+]);
+
+/** Where the refused keys send data, for the error line. */
+const REFUSED_KEYS: Record<string, string> = {
+  'cloud.id': 'Elastic Cloud ids are not supported: set output.elasticsearch.hosts',
+  'cloud.auth': 'Elastic Cloud credentials are not supported: set output.elasticsearch.username/password',
+  'output.elasticsearch.indices': 'conditional indices are not supported: Spillway writes every event to output.elasticsearch.index',
+  'output.elasticsearch.pipeline': 'ingest pipelines are not supported',
+  'output.elasticsearch.pipelines': 'ingest pipelines are not supported',
+};
+
+const LOG_LEVELS: Record<string, string> = {
+  critical: 'fatal', error: 'error', warning: 'warn', warn: 'warn', info: 'info', debug: 'debug',
+};
+
+/** Flatten nested and dotted keys to dotted paths; lists (and processors) are leaves; empty values dropped. */
+function flatten(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (isMap(value) && prefix !== 'processors') {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+    return;
+  }
+  if (value === null || value === undefined) return;
+  out.set(prefix, value);
+}
+
+function setPath(tree: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  let node = tree;
+  for (const p of parts.slice(0, -1)) {
+    if (!isMap(node[p])) node[p] = {};
+    node = node[p] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+const spec = (key: keyof Config): OptionSpec => OPTIONS.find((o) => o.key === key)!;
+
+/**
+ * libbeat's host forms: "host", "host:port", "scheme://host[:port][/path]".
+ * The scheme defaults to `protocol` (http), the port to 9200, and `path` is
+ * prefixed to a URL that has none, as libbeat's MakeURL does.
+ */
+export function esHostUrl(host: string, protocol: string | undefined, path: string | undefined): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(host) ? host : `${protocol ?? 'http'}://${host}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new Error(`"${host}" is not a host`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${host}" must be http or https`);
+  if (!url.port) url.port = '9200';
+  if (path && (url.pathname === '/' || url.pathname === '')) url.pathname = path.startsWith('/') ? path : `/${path}`;
+  return url.toString().replace(/\/$/, '');
+}
+
+/** Load one or more libbeat YAML files (later ones win, key by key), then -E overrides. */
+export function loadBeatConfig(files: readonly string[], overrides: readonly string[], env: NodeJS.ProcessEnv): BeatConfig {
+  const name = files.length === 1 ? basename(files[0]!) : 'beat config';
+  const flat = new Map<string, unknown>();
+  const origin = new Map<string, string>();
+  for (const file of files) {
+    const raw = readYaml(file);
+    if (!isMap(raw)) throw new ConfigError(`${file}: expected a mapping of settings at the top`);
+    const expanded = expandEnv(raw, env, (key) => `${file}: ${key}`);
+    const f = new Map<string, unknown>();
+    flatten(expanded, '', f);
+    for (const [k, v] of f) {
+      flat.set(k, v);
+      origin.set(k, basename(file));
+    }
+  }
+  for (const o of overrides) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`-E ${o}: expected key=value`);
+    const key = o.slice(0, eq).trim();
+    const tree: Record<string, unknown> = {};
+    setPath(tree, key, expandEnv(yamlScalar(o.slice(eq + 1)), env, () => `-E ${key}`));
+    const f = new Map<string, unknown>();
+    flatten(tree, '', f);
+    for (const k of [...flat.keys()]) if (k === key || k.startsWith(`${key}.`)) flat.delete(k);
+    for (const [k, v] of f) {
+      flat.set(k, v);
+      origin.set(k, '-E');
+    }
+  }
+  const where = (key: string) => `${origin.get(key) ?? name}: ${key}`;
+
+  const values = new Map<keyof Config, FileValue>();
+  const credentials: Credentials = {};
+  const ignored: string[] = [];
+  const put = (key: keyof Config, yamlKey: string, value: unknown) => {
+    values.set(key, { value: convertValue(spec(key), value, where(yamlKey)), source: where(yamlKey) });
+  };
+  const str = (key: string): string | undefined => {
+    const v = flat.get(key);
+    if (v === undefined) return undefined;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    if (typeof v !== 'string') throw new ConfigError(`${where(key)}: expected a string`);
+    return v;
+  };
+  const bool = (key: string): boolean | undefined => {
+    const v = flat.get(key);
+    if (v === undefined) return undefined;
+    if (typeof v === 'boolean') return v;
+    if (typeof v === 'string' && /^(true|false)$/i.test(v)) return /^true$/i.test(v);
+    throw new ConfigError(`${where(key)}: expected true or false, got ${JSON.stringify(v)}`);
+  };
+
+  // ---- outputs: exactly the enabled sections count; one Spillway cannot serve is refused.
+  const outputs = new Set<string>();
+  for (const k of flat.keys()) if (k.startsWith('output.')) outputs.add(k.split('.')[1]!);
+  for (const out of outputs) {
+    if (bool(`output.${out}.enabled`) === false) {
+      for (const k of [...flat.keys()]) if (k.startsWith(`output.${out}.`)) flat.delete(k);
+      continue;
+    }
+    if (!SERVED_OUTPUTS.includes(out)) {
+      throw new ConfigError(
+        `${where(`output.${out}`)}: Spillway cannot deliver to this output (it serves ${SERVED_OUTPUTS.map((o) => `output.${o}`).join(', ')}); ignoring it would send the data elsewhere`,
+      );
+    }
+  }
+  if (outputs.has('elasticsearch') && bool('output.elasticsearch.enabled') === false) {
+    throw new ConfigError(`${where('output.elasticsearch.enabled')}: false leaves no output`);
+  }
+  for (const [k, why] of Object.entries(REFUSED_KEYS)) {
+    for (const key of flat.keys()) if (key === k || key.startsWith(`${k}.`)) throw new ConfigError(`${where(key)}: ${why}`);
+  }
+
+  // ---- processors: refuse the ones that drop or rename, name the rest.
+  const processors = flat.get('processors');
+  if (processors !== undefined) {
+    if (!Array.isArray(processors)) throw new ConfigError(`${where('processors')}: expected a list`);
+    processors.forEach((p, i) => {
+      const kind = isMap(p) ? Object.keys(p)[0] : undefined;
+      if (!kind) throw new ConfigError(`${where('processors')}[${i}]: expected a mapping with the processor's name`);
+      if (REWRITING_PROCESSORS.has(kind)) {
+        throw new ConfigError(
+          `${where('processors')}[${i}].${kind}: Spillway does not run processors, and ignoring this one would change the documents written (fields dropped or renamed)`,
+        );
+      }
+      ignored.push(`processors[${i}].${kind}`);
+    });
+    flat.delete('processors');
+  }
+
+  // ---- rtbeat section
+  if (flat.has('rtbeat.port')) put('port', 'rtbeat.port', str('rtbeat.port'));
+  if (flat.has('rtbeat.timeout')) put('ackTimeout', 'rtbeat.timeout', flat.get('rtbeat.timeout'));
+  if (flat.has('rtbeat.shutdown_timeout')) put('shutdownTimeout', 'rtbeat.shutdown_timeout', flat.get('rtbeat.shutdown_timeout'));
+
+  // ---- output.elasticsearch
+  const hosts = flat.get('output.elasticsearch.hosts');
+  if (hosts !== undefined) {
+    const list = Array.isArray(hosts) ? hosts : [hosts];
+    if (list.length === 0 || !list.every((h) => typeof h === 'string' && h.trim())) {
+      throw new ConfigError(`${where('output.elasticsearch.hosts')}: expected a list of hosts`);
+    }
+    const protocol = str('output.elasticsearch.protocol');
+    const path = str('output.elasticsearch.path');
+    const urls = list.map((h) => {
+      try {
+        return esHostUrl((h as string).trim(), protocol, path);
+      } catch (e) {
+        throw new ConfigError(`${where('output.elasticsearch.hosts')}: ${(e as Error).message}`);
+      }
+    });
+    put('es', 'output.elasticsearch.hosts', urls);
+  }
+  if (flat.has('output.elasticsearch.index')) put('index', 'output.elasticsearch.index', str('output.elasticsearch.index'));
+  const username = str('output.elasticsearch.username');
+  const password = str('output.elasticsearch.password');
+  const apiKey = str('output.elasticsearch.api_key');
+  if (apiKey) credentials.apiKey = apiKey.includes(':') ? Buffer.from(apiKey).toString('base64') : apiKey;
+  if (username !== undefined) credentials.username = username;
+  if (password !== undefined) credentials.password = password;
+  const cas = flat.get('output.elasticsearch.ssl.certificate_authorities');
+  if (cas !== undefined) {
+    const list = Array.isArray(cas) ? cas : [cas];
+    if (!list.every((c) => typeof c === 'string')) {
+      throw new ConfigError(`${where('output.elasticsearch.ssl.certificate_authorities')}: expected a list of files`);
+    }
+    credentials.caCert = caFile(list as string[], where('output.elasticsearch.ssl.certificate_authorities'));
+  }
+
+  // ---- setup.*
+  const template = bool('setup.template.enabled');
+  if (template !== undefined) put('template', 'setup.template.enabled', template);
+  bool('setup.template.overwrite');
+  const ilm = flat.get('setup.ilm.enabled');
+  if (ilm === true || (typeof ilm === 'string' && /^true$/i.test(ilm))) {
+    throw new ConfigError(
+      `${where('setup.ilm.enabled')}: true is not supported (libbeat would write to an ILM rollover alias; Spillway writes to output.elasticsearch.index): set it to false`,
+    );
+  }
+  if (ilm !== undefined && ilm !== false && !/^(false|auto)$/i.test(String(ilm))) {
+    throw new ConfigError(`${where('setup.ilm.enabled')}: expected true, false or auto, got ${JSON.stringify(ilm)}`);
+  }
+  if (ilm !== undefined && String(ilm).toLowerCase() === 'auto') ignored.push('setup.ilm.enabled (auto: no ILM)');
+
+  // ---- logging
+  const level = str('logging.level');
+  if (level !== undefined) {
+    const mapped = LOG_LEVELS[level.toLowerCase()];
+    if (!mapped) throw new ConfigError(`${where('logging.level')}: "${level}" is not one of ${Object.keys(LOG_LEVELS).join(', ')}`);
+    put('logLevel', 'logging.level', mapped);
+  }
+
+  for (const k of flat.keys()) if (!READ.has(k)) ignored.push(k);
+  const warnings: string[] = [];
+  if (!flat.has('output.elasticsearch.index')) {
+    warnings.push(
+      `${name}: output.elasticsearch.index is not set: Spillway writes to its --index (default rtbeat-%{+yyyy.MM.dd}), ` +
+        "where rtbeat wrote to libbeat's default (the ILM alias rtbeat-<version>, or rtbeat-<version>-yyyy.MM.dd); both match rtbeat-*",
+    );
+  }
+  if (ignored.length > 0) warnings.push(`${name}: not supported by Spillway, ignored: ${ignored.join(', ')}`);
+  return { values, credentials, warnings };
+}
+
+/** One CA file from libbeat's list of files and inline PEM: the file itself, or the list joined into a private temp file. */
+function caFile(list: string[], where: string): string {
+  if (list.length === 1 && !list[0]!.includes('-----BEGIN')) return list[0]!;
+  const pems = list.map((c) => {
+    if (c.includes('-----BEGIN')) return c;
+    try {
+      return readFileSync(c, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${where}: cannot read ${c} (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'spillway-ca-'));
+  const file = join(dir, 'ca.pem');
+  writeFileSync(file, pems.join('\n'), { mode: 0o600 });
+  return file;
+}
