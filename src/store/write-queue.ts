@@ -12,7 +12,8 @@
  * them, and seqs are assigned inside the transaction.
  */
 import type { Piscina } from 'piscina';
-import type { ShardGroup, WriteItem, WriteOutcome, WriteResult, WriteTask } from '../workers/writer-protocol.js';
+import { packItems, unpackOutcome, type ShardGroup, type WriteItem, type WriteOutcome, type WriteResult, type WriteTask } from '../workers/writer-protocol.js';
+import { formatSeq } from './seq.js';
 
 export interface WriteRequest extends Omit<WriteItem, 'off' | 'len'> {
   body: Uint8Array;
@@ -100,22 +101,22 @@ export class WriteQueue {
     // One fresh ArrayBuffer (never Node's shared pool) so it can be transferred.
     const buffer = new Uint8Array(total);
     const groups: ShardGroup[] = [];
+    const items: Omit<WriteItem, 'off'>[] = [];
     let off = 0;
     let messages = 0;
     for (const { shard, batch } of taken) {
-      const items: WriteItem[] = new Array(batch.length);
       for (let i = 0; i < batch.length; i++) {
         const { body, producer, key, label, ndjson, gzip, idempotencyKey } = batch[i]!.req;
         buffer.set(body, off);
-        items[i] = { off, len: body.length, producer, key, label, ndjson, gzip, idempotencyKey };
+        items.push({ len: body.length, producer, key, label, ndjson, gzip, idempotencyKey });
         off += body.length;
       }
-      groups.push({ shard, items, drop: this.opts.dropFor?.(shard, batch.length) ?? 0 });
+      groups.push({ shard, count: batch.length, drop: this.opts.dropFor?.(shard, batch.length) ?? 0 });
       this.busy[shard]!++;
       messages += batch.length;
     }
     this.inflight += messages;
-    const task: WriteTask = { buffer, groups };
+    const task: WriteTask = { buffer, groups, ...packItems(items) };
     this.pool
       .run(task, { transferList: [buffer.buffer as ArrayBuffer] })
       .then(
@@ -123,7 +124,8 @@ export class WriteQueue {
           taken.forEach(({ shard, batch }, g) => {
             const outcome = outcomes[g]!;
             this.opts.onOutcome?.(shard, outcome);
-            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(outcome.results[i]!);
+            const results = unpackOutcome(outcome, formatSeq);
+            for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
           });
         },
         (err: Error) => {

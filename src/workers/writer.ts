@@ -14,7 +14,7 @@ import { PayloadError, inflate, ndjsonPayloads, payloadText } from '../store/pay
 import { describeCommitError } from '../store/commit-error.js';
 import { SeqAllocator, formatSeq } from '../store/seq.js';
 import { openShards, type Shard } from '../store/shards.js';
-import type { ShardGroup, WriteItem, WriteOutcome, WriteResult, WriteTask, WriterData } from './writer-protocol.js';
+import { unpackItems, type ShardGroup, type WriteItem, type WriteOutcome, type WriteTask, type WriterData } from './writer-protocol.js';
 
 /** Namespace of Idempotency-Key uuids; fixed forever, or retries would stop deduplicating. */
 export const IDEMPOTENCY_NAMESPACE = '5b0e1c4a-8f0b-4d1e-9a43-3f6d2c1b7e90';
@@ -40,66 +40,71 @@ function uuidFor(item: WriteItem, index: number, count: number): string {
 
 export default function write(task: WriteTask): Promise<WriteOutcome[]> {
   shards ??= openShards(data);
-  return Promise.all(task.groups.map((group) => writeGroup(group, task.buffer, shards![group.shard]!)));
+  const items = unpackItems(task);
+  let first = 0;
+  return Promise.all(
+    task.groups.map((group) => {
+      const groupItems = items.slice(first, (first += group.count));
+      return writeGroup(group, groupItems, task.buffer, shards![group.shard]!);
+    }),
+  );
 }
 
-async function writeGroup(task: ShardGroup, buffer: Uint8Array, db: Shard): Promise<WriteOutcome> {
-  const results: WriteResult[] = new Array(task.items.length);
+async function writeGroup(group: ShardGroup, items: WriteItem[], buffer: Uint8Array, db: Shard): Promise<WriteOutcome> {
+  const counts = new Uint32Array(items.length);
+  const errors: WriteOutcome['errors'] = [];
   const accepted: { index: number; payloads: string[] }[] = [];
   let total = 0;
 
-  task.items.forEach((item, index) => {
+  items.forEach((item, index) => {
     try {
       const payloads = payloadsOf(item, buffer);
       accepted.push({ index, payloads });
       total += payloads.length;
     } catch (e) {
       const status = e instanceof PayloadError ? e.status : 400;
-      results[index] = { ok: false, status, message: (e as Error).message };
+      errors.push([index, status, (e as Error).message]);
     }
   });
 
+  const nothing = (): WriteOutcome => ({ counts, uuids: '', firstSeq: '', errors, written: 0, bytes: 0, dropped: 0 });
+  if (total === 0) return nothing();
+  const time = storeTime();
+  // Records are built outside the transaction; only their keys (seqs) are
+  // assigned inside it, under LMDB's write lock, so a shard's seqs follow
+  // its commit order even with several tasks for one shard in flight on
+  // different threads. Forwarders rely on that: a committed seq is never
+  // below one they have already read.
+  const values: Buffer[] = [];
+  let uuids = '';
   let bytes = 0;
-  let dropped = 0;
-  if (total > 0) {
-    const time = storeTime();
-    // Records are built outside the transaction; only their keys (seqs) are
-    // assigned inside it, under LMDB's write lock, so a shard's seqs follow
-    // its commit order even with several tasks for one shard in flight on
-    // different threads. Forwarders rely on that: a committed seq is never
-    // below one they have already read.
-    const values: Buffer[] = [];
-    const firsts: { index: number; uuid: string; offset: number; count: number }[] = [];
-    for (const { index, payloads } of accepted) {
-      const item = task.items[index]!;
-      firsts.push({ index, uuid: '', offset: values.length, count: payloads.length });
-      payloads.forEach((payloadJson, i) => {
-        const uuid = uuidFor(item, i, payloads.length);
-        if (i === 0) firsts[firsts.length - 1]!.uuid = uuid;
-        const value = encodeRecord({ seq: '', time, uuid, producer: item.producer, key: item.key, label: item.label, payloadJson });
-        bytes += value.length;
-        values.push(value);
-      });
-    }
-    let firstSeq = 0n;
-    try {
-      await db.transaction(() => {
-        if (task.drop > 0) dropped = dropOldest(db, task.drop);
-        firstSeq = seqs.reserve(values.length);
-        for (let i = 0; i < values.length; i++) db.put(formatSeq(firstSeq + BigInt(i)), values[i]!);
-      });
-      // With overlappingSync off the transaction's promise resolves after
-      // LMDB's synced commit: the records are on disk.
-    } catch (e) {
-      const message = `store cannot write: ${await describeCommitError(e)}`;
-      for (const { index } of accepted) results[index] = { ok: false, status: 503, message };
-      return { results, written: 0, bytes: 0, dropped: 0 };
-    }
-    for (const f of firsts) {
-      results[f.index] = { ok: true, uuid: f.uuid, seq: formatSeq(firstSeq + BigInt(f.offset)), count: f.count };
-    }
+  for (const { index, payloads } of accepted) {
+    const item = items[index]!;
+    payloads.forEach((payloadJson, i) => {
+      const uuid = uuidFor(item, i, payloads.length);
+      if (i === 0) uuids += uuid;
+      const value = encodeRecord({ seq: '', time, uuid, producer: item.producer, key: item.key, label: item.label, payloadJson });
+      bytes += value.length;
+      values.push(value);
+    });
   }
-  return { results, written: total, bytes, dropped };
+  let firstSeq = 0n;
+  let dropped = 0;
+  try {
+    await db.transaction(() => {
+      if (group.drop > 0) dropped = dropOldest(db, group.drop);
+      firstSeq = seqs.reserve(values.length);
+      for (let i = 0; i < values.length; i++) db.put(formatSeq(firstSeq + BigInt(i)), values[i]!);
+    });
+    // With overlappingSync off the transaction's promise resolves after
+    // LMDB's synced commit: the records are on disk.
+  } catch (e) {
+    const message = `store cannot write: ${await describeCommitError(e)}`;
+    for (const { index } of accepted) errors.push([index, 503, message]);
+    return nothing();
+  }
+  for (const { index, payloads } of accepted) counts[index] = payloads.length;
+  return { counts, uuids, firstSeq: firstSeq.toString(), errors, written: total, bytes, dropped };
 }
 
 function dropOldest(db: Shard, count: number): number {
