@@ -39,7 +39,24 @@ export async function scenarioTimeout(file, quick) {
   return mod.timeoutMs?.[mode] ?? DEFAULT_TIMEOUT_MS[mode];
 }
 
-export async function runScenario(file, { quick, log = console.log, signal, timeoutMs }) {
+// node:test moves on as soon as its own timeout fires, without waiting for
+// the test's function: the next scenario waits here until the previous one
+// has stopped and cleaned up.
+let previousRun = Promise.resolve();
+
+export async function runScenario(file, opts) {
+  const prior = previousRun;
+  let release;
+  previousRun = new Promise((resolve) => (release = resolve));
+  try {
+    await prior;
+    return await runOne(file, opts);
+  } finally {
+    release();
+  }
+}
+
+async function runOne(file, { quick, log = console.log, signal, timeoutMs }) {
   const mod = await import(pathToFileURL(file).href);
   timeoutMs ??= await scenarioTimeout(file, quick);
   const name = mod.name ?? file;
