@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Render every overlay of deploy/kubernetes with kustomize and validate each
+# rendered object offline: against the schemas of Kubernetes $K8S_VERSION
+# (kubernetes-validate, strict) and, for the ServiceMonitor, against the
+# prometheus-operator CRD. Tools come from deploy/scripts/tools.sh (cached
+# under /var/cache/spillway). The rendered files stay in $OUT for a look.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CACHE=${SPILLWAY_CACHE:-/var/cache/spillway}
+K8S_VERSION=${K8S_VERSION:-1.37.0}
+OUT=${OUT:-$(mktemp -d /tmp/spillway-rendered.XXXXXX)}
+bash deploy/scripts/tools.sh
+crds=$(ls -d "$CACHE"/crds/prometheus-operator-* | tail -1)
+files=()
+for overlay in deploy/kubernetes/overlays/*/; do
+  name=$(basename "$overlay")
+  "$CACHE/bin/kustomize" build "$overlay" > "$OUT/$name.yaml"
+  echo "check: rendered $overlay → $OUT/$name.yaml ($(grep -c '^kind:' "$OUT/$name.yaml") objects)"
+  files+=("$OUT/$name.yaml")
+done
+"$CACHE/venv-kubernetes-validate/bin/python" deploy/scripts/validate.py "$K8S_VERSION" "$crds" "${files[@]}"

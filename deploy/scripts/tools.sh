@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install the tools that render and validate deploy/kubernetes, cached under
+# /var/cache/spillway (SPILLWAY_CACHE): kustomize from the Go module proxy
+# (go install), kubernetes-validate from PyPI in a venv, and the
+# prometheus-operator module (go mod download) for its ServiceMonitor CRD. Prints nothing
+# but progress; safe to run again (a second run only checks versions).
+set -euo pipefail
+CACHE=${SPILLWAY_CACHE:-/var/cache/spillway}
+KUSTOMIZE_VERSION=${KUSTOMIZE_VERSION:-v5.7.1}
+KV_VERSION=${KUBERNETES_VALIDATE_VERSION:-1.37.0}
+# The ServiceMonitor CRD, from the prometheus-operator Go module's source.
+PROMOP_VERSION=${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}
+BIN=$CACHE/bin
+VENV=$CACHE/venv-kubernetes-validate
+mkdir -p "$BIN"
+
+want="v${KUSTOMIZE_VERSION#v}"
+have=$("$BIN/kustomize" version 2>/dev/null || true)
+if [ "$have" != "$want" ]; then
+  echo "tools: go install sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  GOBIN=$BIN GOFLAGS=-mod=mod go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi
+echo "tools: kustomize $("$BIN/kustomize" version)"
+
+if ! "$VENV/bin/pip" show kubernetes-validate 2>/dev/null | grep -qx "Version: $KV_VERSION"; then
+  echo "tools: pip install kubernetes-validate==$KV_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KV_VERSION"
+fi
+echo "tools: kubernetes-validate $("$VENV/bin/pip" show kubernetes-validate | sed -n 's/^Version: //p')"
+
+CRDS=$CACHE/crds/prometheus-operator-$PROMOP_VERSION
+if [ ! -s "$CRDS/monitoring.coreos.com_servicemonitors.yaml" ]; then
+  echo "tools: go mod download github.com/prometheus-operator/prometheus-operator@$PROMOP_VERSION (ServiceMonitor CRD)"
+  dir=$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod GOMODCACHE=$CACHE/gomod go mod download -json \
+    "github.com/prometheus-operator/prometheus-operator@$PROMOP_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$CRDS"
+  cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$CRDS/"
+fi
+echo "tools: CRDs in $CRDS"
