@@ -15,7 +15,7 @@ export function readYaml(file: string): unknown {
     const err = e as NodeJS.ErrnoException;
     throw new ConfigError(`${file}: cannot read (${err.code ?? err.message})`);
   }
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : '';
