@@ -5,8 +5,10 @@
  * committed. At the end of each event-loop turn (and whenever a task
  * returns), everything queued for the shards that may take more goes to a
  * writer as ONE task, a group per shard (one transaction and one fsync per
- * shard). A lone request therefore waits microseconds, not a timer, and a
- * busy front pays one hand-off per turn rather than one per shard. A few
+ * shard), unless the bodies pass `splitBytes` (large /rxb bodies are then
+ * spread over several tasks, so several writers parse them). A lone request
+ * therefore waits microseconds, not a timer, and a busy front pays one
+ * hand-off per turn rather than one per shard. A few
  * tasks per shard may be in flight (`perShard`): one is being committed
  * while the next is parsed; LMDB's single writer per environment orders
  * them, and seqs are assigned inside the transaction.
@@ -24,6 +26,20 @@ interface Pending {
   resolve: (r: WriteResult) => void;
 }
 
+/** Shards' groups taken for one task. */
+interface Taken {
+  shard: number;
+  batch: Pending[];
+  bytes: number;
+}
+
+/**
+ * Bodies in one task before the next shard's group starts another task. A
+ * turn of /rx requests (64 connections × a few hundred bytes) stays one
+ * task; /rxb bodies of 100+ lines spread over the writers.
+ */
+const DEFAULT_SPLIT_BYTES = 64 * 1024;
+
 export interface WriteQueueOptions {
   shards: number;
   /** Most requests of one shard in one task. */
@@ -32,6 +48,8 @@ export interface WriteQueueOptions {
   maxBytes: number;
   /** Tasks of one shard in flight at once (seqs are assigned inside the transaction, so order holds). */
   perShard: number;
+  /** Bodies in one task before another starts (default 64 KiB). */
+  splitBytes?: number;
   /** Messages to drop from a shard before writing (drop-oldest overflow), asked per task. */
   dropFor?: (shard: number, incoming: number) => number;
   onOutcome?: (shard: number, outcome: WriteOutcome) => void;
@@ -79,10 +97,15 @@ export class WriteQueue {
     this.flush();
   };
 
-  /** Hand everything the shards may take now to one writer task. */
+  /**
+   * Hand everything the shards may take now to the writers: one task for
+   * small bodies (the common /rx case: one hand-off per turn), but a new task
+   * once a task holds `splitBytes` of bodies, so that large /rxb bodies of
+   * several shards are parsed by several writers at once.
+   */
   private flush(): void {
-    const taken: { shard: number; batch: Pending[]; bytes: number }[] = [];
-    let total = 0;
+    let task: Taken[] = [];
+    let taskBytes = 0;
     for (let s = 0; s < this.pending.length; s++) {
       const queue = this.pending[s]!;
       if (queue.length === 0 || this.busy[s]! >= this.opts.perShard) continue;
@@ -94,10 +117,18 @@ export class WriteQueue {
         bytes += len;
         count++;
       }
-      taken.push({ shard: s, batch: queue.splice(0, count), bytes });
-      total += bytes;
+      task.push({ shard: s, batch: queue.splice(0, count), bytes });
+      taskBytes += bytes;
+      if (taskBytes >= (this.opts.splitBytes ?? DEFAULT_SPLIT_BYTES)) {
+        this.dispatch(task, taskBytes);
+        task = [];
+        taskBytes = 0;
+      }
     }
-    if (taken.length === 0) return;
+    if (task.length > 0) this.dispatch(task, taskBytes);
+  }
+
+  private dispatch(taken: Taken[], total: number): void {
     // One fresh ArrayBuffer (never Node's shared pool) so it can be transferred.
     const buffer = new Uint8Array(total);
     const groups: ShardGroup[] = [];
