@@ -171,20 +171,22 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
 
   // ---- outputs: exactly the enabled sections count; one Spillway cannot serve is refused.
   const outputs = new Set<string>();
+  const enabled = new Set<string>();
   for (const k of flat.keys()) if (k.startsWith('output.')) outputs.add(k.split('.')[1]!);
   for (const out of outputs) {
     if (bool(`output.${out}.enabled`) === false) {
       for (const k of [...flat.keys()]) if (k.startsWith(`output.${out}.`)) flat.delete(k);
       continue;
     }
+    enabled.add(out);
     if (!SERVED_OUTPUTS.includes(out)) {
       throw new ConfigError(
         `${where(`output.${out}`)}: Spillway cannot deliver to this output (it serves ${SERVED_OUTPUTS.map((o) => `output.${o}`).join(', ')}); ignoring it would send the data elsewhere`,
       );
     }
   }
-  if (outputs.has('elasticsearch') && bool('output.elasticsearch.enabled') === false) {
-    throw new ConfigError(`${where('output.elasticsearch.enabled')}: false leaves no output`);
+  if (outputs.size > 0 && enabled.size === 0) {
+    throw new ConfigError(`${where([...outputs].map((o) => `output.${o}.enabled`)[0]!)}: false leaves no output`);
   }
   for (const [k, why] of Object.entries(REFUSED_KEYS)) {
     for (const key of flat.keys()) if (key === k || key.startsWith(`${k}.`)) throw new ConfigError(`${where(key)}: ${why}`);
@@ -230,7 +232,15 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
     });
     put('es', 'output.elasticsearch.hosts', urls);
   }
-  if (flat.has('output.elasticsearch.index')) put('index', 'output.elasticsearch.index', str('output.elasticsearch.index'));
+  const index = str('output.elasticsearch.index');
+  if (index !== undefined) {
+    if (/%\{\[/.test(index)) {
+      throw new ConfigError(
+        `${where('output.elasticsearch.index')}: field references such as %{[agent.version]} are not supported (Spillway names indices by the message date only, %{+yyyy.MM.dd})`,
+      );
+    }
+    put('index', 'output.elasticsearch.index', index);
+  }
   const username = str('output.elasticsearch.username');
   const password = str('output.elasticsearch.password');
   const apiKey = str('output.elasticsearch.api_key');
@@ -271,13 +281,13 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
 
   for (const k of flat.keys()) if (!READ.has(k)) ignored.push(k);
   const warnings: string[] = [];
+  if (ignored.length > 0) warnings.push(`${name}: not supported by Spillway, ignored: ${ignored.join(', ')}`);
   if (!flat.has('output.elasticsearch.index')) {
     warnings.push(
       `${name}: output.elasticsearch.index is not set: Spillway writes to its --index (default rtbeat-%{+yyyy.MM.dd}), ` +
         "where rtbeat wrote to libbeat's default (the ILM alias rtbeat-<version>, or rtbeat-<version>-yyyy.MM.dd); both match rtbeat-*",
     );
   }
-  if (ignored.length > 0) warnings.push(`${name}: not supported by Spillway, ignored: ${ignored.join(', ')}`);
   return { values, credentials, warnings };
 }
 
