@@ -1,8 +1,15 @@
 // Parsing wrk's report (a captured output of wrk 4.1 with the bench's done()
-// hook): the bench's latency columns come from here.
+// hook): the bench's latency columns come from here. And the script's ack
+// recorder, against a real server: the steady rows' ledger comes from it.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseWrk } from '../../bench/lib/wrk.mjs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { uuidsOfAnswers } from '../../load/lib/ledger.mjs';
+import { ensureWrk, parseWrk, runWrk } from '../../bench/lib/wrk.mjs';
 
 const OUTPUT = `Running 2s test @ http://127.0.0.1:40441/rx/a/b/c
   2 threads and 8 connections
@@ -35,4 +42,43 @@ test('without the hook line, max comes from the thread stats and p99.9 is unknow
   const r = parseWrk(OUTPUT.replace(/spillway-tail-us.*\n/, ''));
   assert.equal(r.latencyMs.max, 33.42);
   assert.equal(r.latencyMs.p999, undefined);
+});
+
+test('the ack recorder keeps every 2xx answer of a real wrk run, and no refusal', async (t) => {
+  // A small server that names each message it acknowledges, refuses every
+  // fifth request, and answers Fluent Bit-style empty 201s on /empty.
+  const named = new Set();
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      n++;
+      if (req.url === '/empty') return res.writeHead(201).end();
+      if (n % 5 === 0) return res.writeHead(503).end('{"status":"FAIL"}');
+      const uuid = randomUUID();
+      named.add(uuid);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'OK', uuid, seq: String(n) }));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-wrk-'));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  ensureWrk();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const file = join(dir, 'acks.txt');
+  const r = await runWrk({ url: `${base}/rx/p/k-{n}/l`, fleet: 10, body: '{}', seconds: 1, connections: 8, dir, acksFile: file });
+  const acks = uuidsOfAnswers(readFileSync(file, 'utf8'));
+  assert.equal(acks.unnamed, 0);
+  assert.equal(acks.named.length, r.requests - r.non2xx);
+  assert.ok(r.non2xx > 0);
+  // Every recorded uuid was acknowledged by the server; those it answered
+  // after wrk stopped reading (at most one per connection) are not recorded.
+  for (const u of acks.named) assert.ok(named.has(u));
+  assert.ok(named.size - acks.named.length <= 8);
+  const e = await runWrk({ url: `${base}/empty`, body: '{}', seconds: 1, connections: 4, dir, acksFile: file });
+  assert.equal(uuidsOfAnswers(readFileSync(file, 'utf8')).unnamed, e.requests);
 });
