@@ -9,8 +9,8 @@ import { sampleStats } from './timeline.mjs';
 /** Settings of a quick (CI) and a full run. */
 export function settingsFor(quick) {
   return quick
-    ? { seconds: 5, steadySeconds: 8, warmSeconds: 1, connections: 64, deliveryN: 100_000, backlogN: 100_000, loaderWarmN: 20_000 }
-    : { seconds: 30, steadySeconds: 20, warmSeconds: 3, connections: 64, deliveryN: 1_000_000, backlogN: 10_000_000, loaderWarmN: 100_000 };
+    ? { seconds: 5, steadySeconds: 8, warmSeconds: 1, ingestWarmSeconds: 2, connections: 64, deliveryN: 100_000, backlogN: 100_000, loaderWarmN: 20_000 }
+    : { seconds: 30, steadySeconds: 20, warmSeconds: 3, ingestWarmSeconds: 5, connections: 64, deliveryN: 1_000_000, backlogN: 10_000_000, loaderWarmN: 100_000 };
 }
 
 export function machine() {

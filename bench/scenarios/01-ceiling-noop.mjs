@@ -18,12 +18,12 @@ async function noopServer(root) {
 }
 
 export async function run(ctx) {
-  const { seconds, warmSeconds, connections } = ctx.settings;
+  const { seconds, ingestWarmSeconds: warmSeconds, connections } = ctx.settings;
   const noop = await noopServer(ctx.root);
   try {
     for (const [name, body] of [['ceiling: do-nothing uWebSockets.js', posEventJson(0)], ['ceiling: do-nothing uWebSockets.js (134 B)', compactPosEventJson(0)]]) {
       const load = (s) => runWrk({ url: `${noop.url}/rx/pos/till-{n}/sale`, fleet: 1000, body, seconds: s, connections, dir: ctx.work });
-      await load(warmSeconds); // unmeasured, as every Spillway row is warmed up
+      await load(warmSeconds); // unmeasured, as long as the ingest rows' edge is warmed up
       const m = await measure(noop.pid, () => load(seconds));
       const { raw, ...r } = m.result;
       ctx.row(name, {

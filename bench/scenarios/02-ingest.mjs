@@ -11,7 +11,7 @@ import { runWrk } from '../lib/wrk.mjs';
 export const title = 'ingest only (stage unreachable)';
 
 export async function run(ctx) {
-  const { seconds, warmSeconds, connections } = ctx.settings;
+  const { seconds, ingestWarmSeconds, connections } = ctx.settings;
   const dir = ctx.dir('ingest');
   const edge = await startDaemon('edge', ['--path', dir, '--maxq', '100000000', '--ingest', 'http://127.0.0.1:9/in', '--retry-max', '5', '--log-level', 'warn']);
   try {
@@ -34,7 +34,7 @@ export async function run(ctx) {
     // A fresh daemon's first seconds are slower (JIT, worker start, the store
     // files growing); warm it up unmeasured, as the ceiling is.
     ctx.log('warm-up (not measured)');
-    await runWrk({ seconds: warmSeconds * 2, connections, dir: ctx.work, url: `${edge.url}/rx/pos/till-{n}/sale`, fleet: 1000, body: posEventJson(0) });
+    await runWrk({ seconds: ingestWarmSeconds, connections, dir: ctx.work, url: `${edge.url}/rx/pos/till-{n}/sale`, fleet: 1000, body: posEventJson(0) });
     const fleet = { path: '/rx/pos/till-{n}/sale', fleet: 1000 };
     await wrkRow('spillway /rx (134 B)', { ...fleet, body: compactPosEventJson(0) });
     const full = await wrkRow('spillway /rx (300 B)', { ...fleet, body: posEventJson(0) });
