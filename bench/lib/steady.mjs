@@ -70,6 +70,9 @@ export async function steadyRow(ctx, name, system, { seconds, warmSeconds, conne
   // ---- measured run
   const base = await system.delivered();
   const meter = processMeter(system.pids);
+  // Elasticsearch's CPU over the same window, beside (not in) the daemon's: a
+  // row that makes Elasticsearch work harder shows it here.
+  const esMeter = system.esPid ? processMeter({ elasticsearch: system.esPid }) : undefined;
   const file = join(ctx.work, `acks-${Math.random().toString(36).slice(2)}.txt`);
   const startEpoch = epochNow();
   const t0 = performance.now();
@@ -84,9 +87,10 @@ export async function steadyRow(ctx, name, system, { seconds, warmSeconds, conne
     await until(`${name}: ${measuredAcked} messages to be delivered`, async () => (await system.delivered()) - base >= measuredAcked, { timeoutMs: drainTimeoutMs, everyMs: pollMs });
     const seenAt = performance.now();
     const cpu = meter.read();
-    return { r, a, measuredAcked, ingestSeconds, seenAt, cpu };
+    const esCpu = esMeter?.read();
+    return { r, a, measuredAcked, ingestSeconds, seenAt, cpu, esCpu };
   };
-  const { r, a, measuredAcked, ingestSeconds, seenAt, cpu } = system.sampleStatsOf ? await ctx.sampled(system.sampleStatsOf, name, run) : await run();
+  const { r, a, measuredAcked, ingestSeconds, seenAt, cpu, esCpu } = system.sampleStatsOf ? await ctx.sampled(system.sampleStatsOf, name, run) : await run();
   for (const u of a.named) acked.add(u);
   unnamed += a.unnamed;
   system.ledger.unnamed = unnamed;
@@ -164,6 +168,7 @@ export async function steadyRow(ctx, name, system, { seconds, warmSeconds, conne
     cpuSeconds: cpu.seconds,
     cpuCores: cpu.total / wallSeconds,
     cpuPerMessageUs: (cpu.total / measuredAcked) * 1e6,
+    elasticsearchCores: esCpu ? esCpu.total / wallSeconds : undefined,
     peakRssMiB: peak.total,
     peakRssEachMiB: peak.each,
     delayMs: delayMs || undefined,

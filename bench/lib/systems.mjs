@@ -7,6 +7,7 @@ import { removeDir, startDaemon, stats } from '../../test/helpers/daemon.mjs';
 import { ES_URL, es } from '../../test/helpers/es.mjs';
 import { startCountingStage } from './counting-stage.mjs';
 import { indexedUuids } from './elasticsearch.mjs';
+import { elasticsearchPid } from './proc.mjs';
 
 export const PROMISE = {
   spillway: 'fsync\'d LMDB commit before the 200',
@@ -98,7 +99,7 @@ export function edgeToBeat(ctx, index) {
     return {
       url: edge.url, path: RX_PATH, pids: { edge: edge.child.pid, beat: beat.child.pid }, sampleStatsOf: edge.url,
       delivered: txMessages(edge.url), arrivals: () => indexedUuids(index.all), namesAcks: true,
-      promise: PROMISE.spillway, downstream: 'Elasticsearch',
+      promise: PROMISE.spillway, downstream: 'Elasticsearch', esPid: elasticsearchPid(),
       stop: stopAll,
     };
   });
@@ -111,7 +112,7 @@ export function allMode(ctx, index, args = []) {
     return {
       url: all.url, path: RX_PATH, pids: { all: all.child.pid }, sampleStatsOf: all.url,
       delivered: txMessages(all.url), arrivals: () => indexedUuids(index.all), namesAcks: true,
-      promise: PROMISE.spillway, downstream: 'Elasticsearch',
+      promise: PROMISE.spillway, downstream: 'Elasticsearch', esPid: elasticsearchPid(),
       stop: stopAll,
     };
   });
@@ -130,7 +131,7 @@ export function rxtxToBeat(ctx, peers, index, route = 'rxs') {
     return {
       url: baseOf(rxtx.url), path: `/${route}/pos/till-{n}/sale`, pids: { rxtx: rxtx.pid, beat: beat.child.pid },
       delivered: beatAcks(beat.url), arrivals: () => indexedUuids(index.all), namesAcks: false,
-      promise: route === 'rxs' ? PROMISE.rxtxRxs : PROMISE.rxtxRx, downstream: 'Elasticsearch',
+      promise: route === 'rxs' ? PROMISE.rxtxRxs : PROMISE.rxtxRx, downstream: 'Elasticsearch', esPid: elasticsearchPid(),
       stop: stopAll,
     };
   });
@@ -152,7 +153,7 @@ export function edgeToRtbeat(ctx, peers, index) {
     return {
       url: edge.url, path: RX_PATH, pids: { edge: edge.child.pid, rtbeat: rtbeat.pid }, sampleStatsOf: edge.url,
       delivered: txMessages(edge.url), arrivals: () => indexedUuids(index.all), namesAcks: true,
-      promise: PROMISE.spillway, downstream: 'Elasticsearch (rtbeat picks its own ids)',
+      promise: PROMISE.spillway, downstream: 'Elasticsearch (rtbeat picks its own ids)', esPid: elasticsearchPid(),
       stop: stopAll,
     };
   });
@@ -178,7 +179,7 @@ export function fluentBit(ctx, peers, indexName) {
     };
     return {
       url: baseOf(fb.url), path: '/pos', pids: { 'fluent-bit': fb.pid }, pollMs: 100,
-      delivered, namesAcks: false, promise: PROMISE.fluentBit, downstream: 'Elasticsearch (ids chosen by Elasticsearch)',
+      delivered, namesAcks: false, promise: PROMISE.fluentBit, downstream: 'Elasticsearch (ids chosen by Elasticsearch)', esPid: elasticsearchPid(),
       countOnly: true, stop: stopAll,
     };
   });
