@@ -42,8 +42,12 @@ export interface BeatConfig {
   warnings: string[];
 }
 
-/** Outputs Spillway can serve from a beat config. */
-export const SERVED_OUTPUTS: readonly string[] = ['elasticsearch'];
+const hasOption = (key: string) => OPTIONS.some((o) => o.key === key);
+
+/** Outputs Spillway can serve from a beat config: elasticsearch, and file once the file output exists (src/sinks/file). */
+export function servedOutputs(): string[] {
+  return hasOption('outputs') && hasOption('filePath') ? ['elasticsearch', 'file'] : ['elasticsearch'];
+}
 
 /** Processors refused: they drop, rename or rewrite fields of the document. */
 const REWRITING_PROCESSORS = new Set([
@@ -60,6 +64,7 @@ const READ = new Set([
   'output.elasticsearch.ssl.enabled', 'output.elasticsearch.enabled',
   'setup.template.enabled', 'setup.template.name', 'setup.template.pattern', 'setup.template.overwrite',
   'setup.ilm.enabled', 'logging.level',
+  'output.file.enabled', 'output.file.path', 'output.file.filename', 'output.file.rotate_every_kb', 'output.file.permissions',
 ]);
 
 /** Where the refused keys send data, for the error line. */
@@ -96,6 +101,8 @@ function setPath(tree: Record<string, unknown>, key: string, value: unknown): vo
 }
 
 const spec = (key: keyof Config): OptionSpec => OPTIONS.find((o) => o.key === key)!;
+/** An option that may not exist in every build (the outputs' own). */
+const optional = (key: string) => key as keyof Config;
 
 /**
  * libbeat's host forms: "host", "host:port", "scheme://host[:port][/path]".
@@ -149,6 +156,7 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
   const where = (key: string) => `${origin.get(key) ?? name}: ${key}`;
 
   const values = new Map<keyof Config, FileValue>();
+  const SERVED_OUTPUTS = servedOutputs();
   const credentials: Credentials = {};
   const ignored: string[] = [];
   const put = (key: keyof Config, yamlKey: string, value: unknown) => {
@@ -184,6 +192,9 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
         `${where(`output.${out}`)}: Spillway cannot deliver to this output (it serves ${SERVED_OUTPUTS.map((o) => `output.${o}`).join(', ')}); ignoring it would send the data elsewhere`,
       );
     }
+  }
+  if (enabled.size > 0 && hasOption('outputs')) {
+    put(optional('outputs'), `output.${[...enabled][0]}`, SERVED_OUTPUTS.filter((o) => enabled.has(o)));
   }
   if (outputs.size > 0 && enabled.size === 0) {
     throw new ConfigError(`${where([...outputs].map((o) => `output.${o}.enabled`)[0]!)}: false leaves no output`);
@@ -256,6 +267,25 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
     credentials.caCert = caFile(list as string[], where('output.elasticsearch.ssl.certificate_authorities'));
   }
 
+  // ---- output.file (libbeat 7.17: <path>/<filename>, rotated by size only, to <filename>.1 ...)
+  if (enabled.has('file')) {
+    const dir = str('output.file.path');
+    if (!dir) throw new ConfigError(`${where('output.file.path')}: must be set (the directory of the files)`);
+    const filename = str('output.file.filename') ?? 'rtbeat';
+    if (!filename || filename.includes('/')) throw new ConfigError(`${where('output.file.filename')}: must be a file name`);
+    put(optional('filePath'), 'output.file.path', `${dir.replace(/\/+$/, '')}/${filename}`);
+    const kb = flat.get('output.file.rotate_every_kb') ?? 10240;
+    if (typeof kb !== 'number' || !Number.isInteger(kb) || kb < 0) {
+      throw new ConfigError(`${where('output.file.rotate_every_kb')}: expected a whole number of KiB, got ${JSON.stringify(kb)}`);
+    }
+    put(optional('fileRotateBytes'), 'output.file.rotate_every_kb', kb * 1024);
+    put(optional('fileRotateInterval'), 'output.file.rotate_every_kb', 0);
+    const perm = flat.get('output.file.permissions') ?? '0600';
+    // YAML 1.2 reads libbeat's 0600 as the number 600: its digits are the octal mode.
+    const mode = typeof perm === 'number' ? String(perm).padStart(4, '0') : String(perm).replace(/^0o/, '0');
+    put(optional('fileMode'), 'output.file.permissions', mode);
+  }
+
   // ---- setup.*
   const template = bool('setup.template.enabled');
   if (template !== undefined) put('template', 'setup.template.enabled', template);
@@ -282,7 +312,7 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
   for (const k of flat.keys()) if (!READ.has(k)) ignored.push(k);
   const warnings: string[] = [];
   if (ignored.length > 0) warnings.push(`${name}: not supported by Spillway, ignored: ${ignored.join(', ')}`);
-  if (!flat.has('output.elasticsearch.index')) {
+  if (!flat.has('output.elasticsearch.index') && (enabled.size === 0 || enabled.has('elasticsearch'))) {
     warnings.push(
       `${name}: output.elasticsearch.index is not set: Spillway writes to its --index (default rtbeat-%{+yyyy.MM.dd}), ` +
         "where rtbeat wrote to libbeat's default (the ILM alias rtbeat-<version>, or rtbeat-<version>-yyyy.MM.dd); both match rtbeat-*",
