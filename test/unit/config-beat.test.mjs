@@ -8,7 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, ConfigError } from '../../dist/config/parse.js';
+import { OPTIONS } from '../../dist/config/options.js';
 import { PEERS_DIR } from '../helpers/peers.mjs';
+
+/** The file output exists in this build (src/sinks/file): output.file is served, not refused. */
+const FILE_OUTPUT = OPTIONS.some((o) => o.key === 'filePath') && OPTIONS.some((o) => o.key === 'outputs');
 
 const dir = mkdtempSync(join(tmpdir(), 'spillway-beat-yml-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -209,9 +213,26 @@ monitoring.enabled: false
   });
 });
 
+describe('output.file, when the file output exists', { skip: FILE_OUTPUT ? false : 'no file output in this build' }, () => {
+  test("libbeat's output.file: <path>/<filename>, rotated by size, its permissions", () => {
+    const r = beat('output.file:\n  path: "/var/log/rtbeat/"\n  filename: events\n  rotate_every_kb: 2048\n  number_of_files: 7\n  permissions: 0644\n');
+    assert.deepEqual(r.config.outputs, ['file']);
+    assert.equal(r.config.filePath, '/var/log/rtbeat/events');
+    assert.equal(r.config.fileRotateBytes, 2048 * 1024);
+    assert.equal(r.config.fileRotateInterval, 0);
+    assert.equal(r.config.fileMode, '0644');
+    assert.deepEqual(r.warnings, [`rtbeat${n - 1}.yml: not supported by Spillway, ignored: output.file.number_of_files`]);
+    const d = beat('output.file.path: /tmp/x\n');
+    assert.equal(d.config.filePath, '/tmp/x/rtbeat');
+    assert.equal(d.config.fileRotateBytes, 10240 * 1024, "libbeat's default 10 MiB");
+    assert.equal(d.config.fileMode, '0600');
+    refusesYml('output.file.filename: x\n', /: output\.file\.path: must be set/);
+  });
+});
+
 describe('refused with one line naming the key (exit 2)', () => {
   test('an output Spillway cannot serve', () => {
-    for (const out of ['kafka', 'redis', 'logstash', 'file', 'console']) {
+    for (const out of ['kafka', 'redis', 'logstash', 'console', ...(FILE_OUTPUT ? [] : ['file'])]) {
       refusesYml(`output.${out}:\n  hosts: ["x:1"]\n`, new RegExp(`^rtbeat\\d+\\.yml: output\\.${out}: Spillway cannot deliver to this output`));
     }
     refusesYml('output.elasticsearch: {hosts: ["a:1"]}\noutput.kafka.hosts: ["k:9092"]\n', /output\.kafka: Spillway cannot deliver/);
