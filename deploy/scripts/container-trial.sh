@@ -68,7 +68,7 @@ run() { podman --runtime runc run --cgroup-manager cgroupfs --ulimit nofile=2000
 port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 BP=$(port); EP=$(port); IDX=spillway-trial-$RANDOM$RANDOM
 cleanup() {
-  podman rm -f -t 30 sp-trial-edge sp-trial-beat >/dev/null 2>&1 || true
+  podman rm -f -v -t 30 sp-trial-edge sp-trial-beat >/dev/null 2>&1 || true
   podman volume rm -f sp-trial-data >/dev/null 2>&1 || true
   for n in $(curl -s "$ES_URL/_resolve/index/$IDX-*" | node -e "let t='';process.stdin.on('data',d=>t+=d).on('end',()=>console.log((JSON.parse(t).indices||[]).map(i=>i.name).join(' ')))"); do
     curl -s -XDELETE "$ES_URL/$n" >/dev/null

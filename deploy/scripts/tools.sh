@@ -22,7 +22,9 @@ if [ "$have" != "$want" ]; then
 fi
 echo "tools: kustomize $("$BIN/kustomize" version)"
 
-if ! "$VENV/bin/pip" show kubernetes-validate 2>/dev/null | grep -qx "Version: $KV_VERSION"; then
+# (captured first: grep -q closing the pipe early would fail the pipeline under pipefail)
+shown=$("$VENV/bin/pip" show kubernetes-validate 2>/dev/null || true)
+if ! grep -qx "Version: $KV_VERSION" <<<"$shown"; then
   echo "tools: pip install kubernetes-validate==$KV_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KV_VERSION"
