@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, removeDir, runCli, startDaemon, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
+import { join } from 'node:path';
 import { ES_URL, es, requireElasticsearch, testIndex } from '../helpers/es.mjs';
 
 const lines = (text) => text.split('\n').filter(Boolean);
@@ -40,6 +41,7 @@ test('canary: edge → beat → Elasticsearch: exits 0 with one JSON line, the m
   const out = lines(r.stdout);
   assert.equal(out.length, 1, r.stdout);
   const j = JSON.parse(out[0]);
+  t.diagnostic(`canary: ack ${j.ackMs} ms, lag ack → searchable ${j.lagMs} ms`);
   assert.equal(j.status, 'OK');
   assert.match(j.uuid, /^[0-9a-f-]{36}$/);
   assert.ok(Number.isFinite(j.lagMs) && j.lagMs >= 0 && j.lagMs < 30_000, `lagMs ${j.lagMs}`);
@@ -130,4 +132,56 @@ test('canary: bad flags exit 2 with one line naming the flag', async () => {
     assert.equal(err.length, 1, r.stderr);
     assert.match(err[0], re);
   }
+});
+
+/** A pass-through HTTP proxy to `target` that records each request's method, path and headers. */
+async function recordingProxy(t, target) {
+  const http = await import('node:http');
+  const seen = [];
+  const server = http.createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url, headers: req.headers });
+    const up = new URL(req.url, target);
+    const fwd = http.request(up, { method: req.method, headers: { ...req.headers, host: up.host } }, (r) => {
+      res.writeHead(r.statusCode, r.headers);
+      r.pipe(res);
+    });
+    fwd.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(fwd);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise((r) => server.close(r)));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen };
+}
+
+test('canary: Secrets as files: ES_API_KEY_FILE goes to Elasticsearch, --token-file to the edge, neither is printed', async (t) => {
+  if (!(await requireElasticsearch(t))) return;
+  const idx = testIndex('spillway-canary');
+  t.after(() => idx.cleanup());
+  const beat = await startDaemon('beat', ['--es', ES_URL, '--index', idx.pattern]);
+  t.after(() => beat.kill());
+  await waitFor('beat ready', async () => (await fetch(`${beat.url}/readyz`)).ok, { timeoutMs: 30_000 });
+  const e = await edge(t, `${beat.url}/in`);
+  const esProxy = await recordingProxy(t, ES_URL);
+  const edgeProxy = await recordingProxy(t, e.url);
+  const dir = tempDir('spillway-canary-secrets-');
+  t.after(() => removeDir(dir));
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'api-key'), 'c2VjcmV0LWtleQ==\n');
+  writeFileSync(join(dir, 'token'), 'edge-token-123\n');
+  // Local Elasticsearch runs without security: it ignores the key, the proxy records it.
+  const r = await runCli(
+    ['canary', '--url', edgeProxy.url, '--es', esProxy.url, '--index', idx.pattern, '--timeout', '30', '--token-file', join(dir, 'token')],
+    { env: { ES_API_KEY: '', ES_API_KEY_FILE: join(dir, 'api-key') }, timeoutMs: 60_000 },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).status, 'OK');
+  assert.ok(esProxy.seen.length >= 2, 'health check and at least one search');
+  for (const s of esProxy.seen) assert.equal(s.headers.authorization, 'ApiKey c2VjcmV0LWtleQ==', `${s.method} ${s.url}`);
+  const posts = edgeProxy.seen.filter((s) => s.method === 'POST');
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].headers.authorization, 'Bearer edge-token-123');
+  assert.doesNotMatch(r.stdout + r.stderr, /c2VjcmV0|edge-token/);
 });
