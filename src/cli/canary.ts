@@ -7,7 +7,7 @@
  * Success: one JSON line on stdout ({"status":"OK",...,"lagMs":...}), exit 0.
  * Failure: one line on stderr saying what failed (edge unreachable, edge
  * refused, not indexed within the timeout, Elasticsearch unreachable or
- * refusing the search), exit 1. Bad flags: one line, exit 2.
+ * refusing: 401/403 fail at once), exit 1. Bad flags: one line, exit 2.
  *
  * Credentials: the edge token from --token-file (or SPILLWAY_CANARY_TOKEN),
  * sent as `Authorization: Bearer`; Elasticsearch's as the daemon reads them
@@ -137,6 +137,21 @@ export function parseCanaryArgs(argv: string[], env: NodeJS.ProcessEnv = process
   };
 }
 
+/** The HTTP status of an Elasticsearch client ResponseError, if it is one. */
+function statusOf(e: unknown): number | undefined {
+  const code = (e as { meta?: { statusCode?: unknown } }).meta?.statusCode;
+  return typeof code === 'number' && code > 0 ? code : undefined; // a ConnectionError carries 0
+}
+
+function esReason(e: unknown): string {
+  const status = statusOf(e);
+  if (status === undefined) return why(e);
+  const body = (e as { meta?: { body?: { error?: { type?: string; reason?: string } | string } } }).meta?.body;
+  const err = body?.error;
+  const text = typeof err === 'string' ? err : [err?.type, err?.reason].filter(Boolean).join(': ');
+  return `${status}${text ? ` ${text}` : ''}`.slice(0, 300);
+}
+
 function why(e: unknown): string {
   const err = e as { code?: string; cause?: { code?: string; message?: string }; message?: string };
   return err.cause?.code ?? err.code ?? err.cause?.message ?? err.message ?? String(e);
@@ -187,6 +202,7 @@ export async function canary(o: CanaryOptions, env: NodeJS.ProcessEnv = process.
     try {
       await client.cluster.health({ timeout: '1s' }, { requestTimeout: Math.min(o.timeoutMs, 10_000) });
     } catch (e) {
+      if (statusOf(e) !== undefined) throw new CanaryFailure(`Elasticsearch refused: ${o.es.join(',')}: ${esReason(e)}`);
       throw new CanaryFailure(`Elasticsearch unreachable: ${o.es.join(',')}: ${why(e)}`);
     }
     const marker = randomUUID();
@@ -220,7 +236,12 @@ export async function canary(o: CanaryOptions, env: NodeJS.ProcessEnv = process.
           };
         }
       } catch (e) {
-        lastError = why(e);
+        const status = statusOf(e);
+        // Credentials or permissions will not fix themselves: say so now.
+        if (status === 401 || status === 403) {
+          throw new CanaryFailure(`Elasticsearch refused the search: ${esReason(e)} (message ${uuid} accepted by the edge)`);
+        }
+        lastError = status === undefined ? why(e) : esReason(e);
       }
       const left = deadline - performance.now();
       if (left <= 0) {

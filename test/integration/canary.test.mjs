@@ -90,6 +90,16 @@ test('canary: Elasticsearch down (the beat and the canary both point at it): exi
   assert.equal((await stats(e.url)).edge.received, 0);
 });
 
+test('canary: --es pointing at something that is not Elasticsearch (an edge answering 404): exits 1, "Elasticsearch refused"', async (t) => {
+  const e = await edge(t, `${await deadUrl()}/in`);
+  const r = await runCli(['canary', '--url', e.url, '--es', e.url, '--timeout', '2'], { timeoutMs: 30_000 });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const err = lines(r.stderr);
+  assert.equal(err.length, 1, r.stderr);
+  assert.match(err[0], new RegExp(`^spillway canary: FAIL Elasticsearch refused: ${e.url}: 404`));
+  assert.equal((await stats(e.url)).edge.received, 0, 'nothing written');
+});
+
 test('canary: edge down: exits 1, "edge unreachable"', async (t) => {
   if (!(await requireElasticsearch(t))) return;
   const deadEdge = await deadUrl();
