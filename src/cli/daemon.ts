@@ -12,6 +12,7 @@ import { registerEdgeRoutes } from '../front/edge-routes.js';
 import { exchange, fail } from '../front/http.js';
 import { registerOpsRoutes } from '../front/ops-routes.js';
 import { loadUws } from '../front/uws.js';
+import { createApp, securityOf } from '../security/index.js';
 import { EdgeMetrics, StageMetrics, newRegistry } from '../metrics/registry.js';
 import { createClient } from '../sinks/elasticsearch/client.js';
 import { ElasticsearchSink, type SinkEvents } from '../sinks/elasticsearch/sink.js';
@@ -63,7 +64,8 @@ async function counterValue(c: { get(): Promise<{ values: { value: number }[] }>
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const uws = loadUws();
   const registry = newRegistry();
-  const app = uws.App();
+  // TLS, tokens, rate limit, CORS (src/security/); a bad certificate or token file throws one line.
+  const app = createApp(uws, config, log, registry);
   let closing = false;
   const isClosing = () => closing;
   const started = Date.now();
@@ -268,6 +270,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     async close() {
       closing = true;
       uws.us_listen_socket_close(token as never);
+      securityOf(app)?.close();
       const until = Date.now() + config.shutdownTimeout * 1000 * 0.5;
       while (stageInflight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       await teardown();

@@ -4,6 +4,8 @@
  * file is the single table that --help, the docs and the parser all read.
  */
 
+import { SECURITY_FLAGS } from '../security/options.js';
+
 export type Role = 'all' | 'edge' | 'beat';
 export const ROLES: readonly Role[] = ['all', 'edge', 'beat'];
 
@@ -44,6 +46,22 @@ export interface Config {
   verbose: boolean;
   cpuprofile: string;
   memprofile: string;
+  // TLS, tokens, rate limit, CORS, the edge's credentials: src/security/options.ts
+  tlsCert: string;
+  tlsKey: string;
+  tlsCa: string;
+  tlsClientAuth: string;
+  authTokens: string;
+  inAuthTokens: string;
+  corsOrigins: string[];
+  rateLimit: number;
+  rateBurst: number;
+  ingestToken: string;
+  ingestTokenFile: string;
+  ingestCa: string;
+  ingestCert: string;
+  ingestKey: string;
+  ingestGzip: string;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'bytes' | 'list';
@@ -113,4 +131,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('verbose', 'verbose', 'bool', false, "rxtx's -verbose: log at debug level (when --log-level is info)"),
   opt('cpuprofile', 'cpuprofile', 'string', '', "rxtx's -cpuprofile: write a V8 CPU profile of the main thread to this file at stop"),
   opt('memprofile', 'memprofile', 'string', '', "rxtx's -memprofile: write a V8 heap snapshot of the main thread to this file at stop"),
+  ...SECURITY_FLAGS,
 ];

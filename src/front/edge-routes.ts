@@ -14,6 +14,7 @@ import type { WriteQueue } from '../store/write-queue.js';
 import { CORS_HEADERS, exchange, fail, readBody, send, type Exchange } from './http.js';
 import { checkIdempotencyKey, parseRxPath } from './route-path.js';
 import { PayloadError, inflate, payloadText } from '../store/payload.js';
+import { securityOf } from '../security/index.js';
 
 export interface EdgeContext {
   config: Config;
@@ -30,6 +31,10 @@ const OK_BODY = '{"status":"OK"}';
 
 export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
   const { config, metrics } = ctx;
+  // Tokens, rate limit, an origin list (src/security/): undefined when not configured, so /rx pays one check.
+  const security = securityOf(app);
+  const guard = security?.rx;
+  const cors = security && !security.cors.any ? security.cors : undefined;
   const refuse = (ex: Exchange, status: number, message: string, reason: string, headers = CORS_ORIGIN, close = false) => {
     metrics.refused.inc({ reason });
     if (status < 500) metrics.msgErrors.inc();
@@ -39,16 +44,23 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
   const post = (res: HttpResponse, req: HttpRequest) => {
     const ex = exchange(res);
     const done = metrics.ackLatency.start();
+    const origin = cors ? cors.origin(req) : CORS_ORIGIN;
+    const retryAfter = cors ? [...origin, RETRY_AFTER[1]!] : RETRY_AFTER;
     const target = parseRxPath(req.getUrl());
-    if ('status' in target) return refuse(ex, target.status, target.message, 'path');
+    if ('status' in target) return refuse(ex, target.status, target.message, 'path', origin);
+    if (guard) {
+      // Before the body: a refused client's body is never read (the connection closes).
+      const r = guard.check(req, res, target.producer);
+      if (r) return refuse(ex, r.status, r.message, r.reason, [...origin, ...r.headers], true);
+    }
 
     const encoding = req.getHeader('content-encoding').toLowerCase();
     if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip') {
-      return refuse(ex, 415, `Content-Encoding ${encoding} is not supported (use gzip or none)`, 'encoding');
+      return refuse(ex, 415, `Content-Encoding ${encoding} is not supported (use gzip or none)`, 'encoding', origin);
     }
     const idem = req.getHeader('idempotency-key');
     const idemError = idem === '' ? undefined : checkIdempotencyKey(idem);
-    if (idemError) return refuse(ex, 400, idemError, 'header');
+    if (idemError) return refuse(ex, 400, idemError, 'header', origin);
 
     const ndjson = target.mode === 'rxb';
     const limit = ndjson ? config.maxBatchBody : config.maxBody;
@@ -59,13 +71,13 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
 
     readBody(ex, req, {
       limit,
-      onTooLarge: () => refuse(ex, 413, `body is larger than ${limit} bytes`, 'too_large', CORS_ORIGIN, true),
+      onTooLarge: () => refuse(ex, 413, `body is larger than ${limit} bytes`, 'too_large', origin, true),
       onBody: (body) => {
         if (refusal) {
           // Shutting down: close the connection with the 503, so a keep-alive
           // client reconnects (to the restarted daemon) instead of meeting a reset.
           const closing = !refusal.startsWith('store');
-          return refuse(ex, 503, refusal, closing ? 'closing' : 'full', RETRY_AFTER, closing);
+          return refuse(ex, 503, refusal, closing ? 'closing' : 'full', retryAfter, closing);
         }
         if (target.mode === 'rxa') {
           // /rxa answers before the write, so it checks the body here, on the
@@ -75,7 +87,7 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
             payloadText(encoding === 'gzip' ? inflate(body, config.maxBody) : body, config.maxDepth);
           } catch (e) {
             if (!(e instanceof PayloadError)) throw e;
-            return refuse(ex, e.status, e.message, 'body');
+            return refuse(ex, e.status, e.message, 'body', origin);
           }
         }
         const shard = shardFor(target.producer, target.key, config.shards);
@@ -84,7 +96,7 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
           ndjson, gzip: encoding === 'gzip', idempotencyKey: idem === '' ? undefined : idem,
         };
         if (target.mode === 'rxa') {
-          send(ex, 200, OK_BODY, 'application/json', CORS_ORIGIN);
+          send(ex, 200, OK_BODY, 'application/json', origin);
           ctx.queue.submit(shard, request, (r) => {
             if (!r.ok) ctx.log.warn({ status: r.status, reason: r.message }, '/rxa message acknowledged but not stored');
           });
@@ -95,19 +107,20 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
             done();
             // uuid and seq are plain ASCII (hex, dashes, digits): no escaping needed.
             const count = ndjson ? `"count":${r.count},` : '';
-            send(ex, 200, `{"status":"OK",${count}"uuid":"${r.uuid}","seq":"${r.seq}"}`, 'application/json', CORS_ORIGIN);
+            send(ex, 200, `{"status":"OK",${count}"uuid":"${r.uuid}","seq":"${r.seq}"}`, 'application/json', origin);
           } else {
             if (r.status >= 500) metrics.dbErrors.inc();
-            refuse(ex, r.status, r.message, r.status >= 500 ? 'store' : 'body', r.status === 503 ? RETRY_AFTER : CORS_ORIGIN);
+            refuse(ex, r.status, r.message, r.status >= 500 ? 'store' : 'body', r.status === 503 ? retryAfter : origin);
           }
         });
       },
     });
   };
 
-  const preflight = (res: HttpResponse) => send(exchange(res), 204, '', '', CORS_HEADERS);
-  const notAllowed = (res: HttpResponse) =>
-    fail(exchange(res), 405, 'method not allowed: use POST', [['Allow', 'POST, OPTIONS'], ...CORS_ORIGIN]);
+  const preflight = (res: HttpResponse, req: HttpRequest) =>
+    send(exchange(res), 204, '', '', security?.customPreflight ? security.cors.preflight(req) : CORS_HEADERS);
+  const notAllowed = (res: HttpResponse, req: HttpRequest) =>
+    fail(exchange(res), 405, 'method not allowed: use POST', [['Allow', 'POST, OPTIONS'], ...(cors ? cors.origin(req) : CORS_ORIGIN)]);
 
   for (const mode of ['rx', 'rxs', 'rxa', 'rxb']) {
     app.post(`/${mode}/*`, post);

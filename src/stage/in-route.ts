@@ -12,6 +12,8 @@ import { exchange, fail, ok, readBody, send, type Exchange } from '../front/http
 import type { StageMetrics } from '../metrics/registry.js';
 import type { ElasticsearchSink } from '../sinks/elasticsearch/sink.js';
 import { BatchError, parseBatch } from './batch.js';
+import { securityOf } from '../security/index.js';
+import { PayloadError, inflate } from '../store/payload.js';
 
 export interface StageContext {
   config: Config;
@@ -76,9 +78,21 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
       });
   };
 
+  // --in-auth-tokens (src/security/): checked before the body is read; undefined when not set.
+  const guard = securityOf(app)?.in;
   app.post('/in', (res, req) => {
     const ex = exchange(res);
     const ip = clientIp(res, req);
+    if (guard) {
+      const r = guard.check(req, res, undefined);
+      if (r) return fail(ex, r.status, r.message, r.headers, true);
+    }
+    // gzip batches from Spillway edges (--ingest-gzip); inflated under the same limit as the body.
+    const encoding = req.getHeader('content-encoding').toLowerCase();
+    const gzip = encoding === 'gzip';
+    if (!gzip && encoding !== '' && encoding !== 'identity') {
+      return fail(ex, 415, `Content-Encoding ${encoding} is not supported (use gzip or none)`, [], true);
+    }
     readBody(ex, req, {
       limit: config.maxBatchBody,
       onTooLarge: () => fail(ex, 413, `batch is larger than ${config.maxBatchBody} bytes`, [], true),
@@ -90,6 +104,14 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
               ? `busy: ${inflightBytes} bytes of batches in flight (--max-inflight-bytes ${config.maxInflightBytes})`
               : undefined);
         if (refusal) return fail(ex, 503, refusal, RETRY_AFTER);
+        if (gzip) {
+          try {
+            body = inflate(body, config.maxBatchBody);
+          } catch (e) {
+            if (!(e instanceof PayloadError)) throw e;
+            return fail(ex, e.status, e.message, [], e.status === 413);
+          }
+        }
         handle(ex, ip, body);
       },
     });
