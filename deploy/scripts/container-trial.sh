@@ -53,12 +53,22 @@ if ! podman image exists "$BASE"; then
     --change 'CMD ["node"]' - "$BASE"
 fi
 
+# The build context: the committed tree (git archive HEAD), so that others'
+# uncommitted edits in a shared checkout do not end up in the image;
+# SPILLWAY_TRIAL_CONTEXT=. builds the working tree instead.
+CONTEXT=${SPILLWAY_TRIAL_CONTEXT:-}
+if [ -z "$CONTEXT" ]; then
+  CONTEXT=$(mktemp -d /tmp/spillway-image-context.XXXXXX)
+  trap 'rm -rf "$CONTEXT"' EXIT
+  git archive HEAD | tar -x -C "$CONTEXT"
+fi
+
 # --isolation chroot: crun and runc cannot create build containers on this
 # host's hybrid cgroup hierarchy. --format docker keeps the HEALTHCHECK.
 podman build --format docker --isolation chroot --network host \
   --build-arg "BASE_IMAGE=$BASE" --build-arg "NODE_VERSION=$NODE_VERSION" \
   --build-arg "REVISION=$(git rev-parse --short HEAD)" --build-arg "CREATED=$(date -u +%FT%TZ)" \
-  -t "$TAG" .
+  -t "$TAG" "$CONTEXT"
 podman image inspect "$TAG" --format '{{json .Labels}}'
 
 # Running: runc with cgroupfs (crun refuses the hybrid hierarchy), rlimits
@@ -76,7 +86,7 @@ cleanup() {
   curl -s -XDELETE "$ES_URL/_index_template/spillway-$IDX-x" >/dev/null || true
   curl -s -XDELETE "$ES_URL/_index_template/spillway-$IDX-x-dlq" >/dev/null || true
 }
-trap cleanup EXIT
+trap 'cleanup; [ -z "${SPILLWAY_TRIAL_CONTEXT:-}" ] && rm -rf "$CONTEXT"' EXIT
 hardened=(--read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges)
 podman volume create sp-trial-data >/dev/null
 run -d "${hardened[@]}" --name sp-trial-beat "$TAG" beat --host 127.0.0.1 --port "$BP" --es "$ES_URL" --index "$IDX-%{+yyyy.MM.dd}" >/dev/null
