@@ -13,6 +13,7 @@ PROMOP_VERSION=${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}
 BIN=$CACHE/bin
 VENV=$CACHE/venv-kubernetes-validate
 mkdir -p "$BIN"
+command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
 
 want="v${KUSTOMIZE_VERSION#v}"
 have=$("$BIN/kustomize" version 2>/dev/null || true)
