@@ -1,23 +1,26 @@
 /**
- * Wires one Spillway process for its role: the HTTP front, the store with
- * its writer pool and forwarder threads (edge, all), the Elasticsearch stage
- * (beat, all), metrics, and an orderly shutdown.
+ * Wires one Spillway process for its role, and only wires: the outputs'
+ * health (all, beat), the store with its writer pool and forwarder threads
+ * (edge, all), the /in stage (beat), the ops routes, and an orderly
+ * shutdown. Each start* function returns what stops it.
  */
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import { Forwarders } from '../forward/forwarders.js';
 import type { FromForwarder } from '../forward/protocol.js';
+import type { TemplatedApp } from 'uWebSockets.js';
 import { registerEdgeRoutes } from '../front/edge-routes.js';
 import { exchange, fail } from '../front/http.js';
 import { registerOpsRoutes } from '../front/ops-routes.js';
 import { loadUws } from '../front/uws.js';
 import { createApp, securityOf } from '../security/index.js';
+import { OutputMetrics } from '../metrics/outputs.js';
 import { EdgeMetrics, StageMetrics, newRegistry } from '../metrics/registry.js';
-import { createClient } from '../sinks/elasticsearch/client.js';
-import { ElasticsearchSink, type SinkEvents } from '../sinks/elasticsearch/sink.js';
+import { buildStats } from '../metrics/stats.js';
+import { buildOutputs, combine, type Built } from '../sinks/registry.js';
+import type { Health } from '../sinks/types.js';
 import { registerStageRoutes } from '../stage/in-route.js';
-import { EsReadiness } from '../stage/readiness.js';
 import { SeqAllocator, parseSeq, timeSeed } from '../store/seq.js';
 import { highestSeq, openShards, prepareDirectory, type Shard } from '../store/shards.js';
 import { StoreState } from '../store/state.js';
@@ -44,23 +47,6 @@ const TASKS_PER_SHARD = 1;
 
 const WRITER_SCRIPT = new URL('../workers/writer.js', import.meta.url).href;
 
-function stageEvents(m: StageMetrics): Required<SinkEvents> {
-  return {
-    bulk: (ms) => {
-      m.bulkRequests.inc();
-      m.bulkLatency.recordMs(ms);
-    },
-    bulkFailed: () => m.bulkFailures.inc(),
-    indexed: (n) => m.addIndexed(n),
-    retried: (n) => m.retried.inc(n),
-    deadLettered: (n) => m.deadLettered.inc(n),
-  };
-}
-
-async function counterValue(c: { get(): Promise<{ values: { value: number }[] }> }): Promise<number> {
-  return (await c.get()).values.reduce((a, v) => a + v.value, 0);
-}
-
 export async function startDaemon(config: Config, log: Logger): Promise<Daemon> {
   const uws = loadUws();
   const registry = newRegistry();
@@ -69,170 +55,32 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   let closing = false;
   const isClosing = () => closing;
   const started = Date.now();
-  const hasStore = config.role !== 'beat';
-  const hasStage = config.role !== 'edge';
+  const stageMetrics = config.role !== 'edge' ? new StageMetrics(registry) : undefined;
+  const outputMetrics = new OutputMetrics(registry, config.outputs, stageMetrics);
 
-  // ---- store, writers, forwarders (edge, all)
-  let dbs: Shard[] = [];
-  let state: StoreState | undefined;
-  let queue: WriteQueue | undefined;
-  let pool: Piscina | undefined;
-  let forwarders: Forwarders | undefined;
-  let edgeMetrics: EdgeMetrics | undefined;
-  let sampler: NodeJS.Timeout | undefined;
-  const stageMetrics = hasStage ? new StageMetrics(registry) : undefined;
-
-  if (hasStore) {
-    prepareDirectory(config.path);
-    dbs = openShards(config);
-    const seqBuffer = SeqAllocator.createShared();
-    const seqs = new SeqAllocator(seqBuffer);
-    const top = highestSeq(dbs);
-    if (top !== undefined) seqs.advancePast(parseSeq(top));
-    seqs.advancePast(timeSeed() - 1n);
-    const st = new StoreState(dbs, config.maxq, config.maxBytes);
-    state = st;
-    const em = new EdgeMetrics(registry, config.name);
-    edgeMetrics = em;
-    em.inQueue.set(st.total);
-
-    const writerData: WriterData = {
-      path: config.path, name: config.name, shards: config.shards, maxBody: config.maxBody,
-      maxBatchBody: config.maxBatchBody, maxDepth: config.maxDepth, seqBuffer,
-    };
-    pool = new Piscina({
-      filename: WRITER_SCRIPT,
-      minThreads: config.writers,
-      maxThreads: config.writers,
-      idleTimeout: Number.MAX_SAFE_INTEGER,
-      // Writers mostly wait on LMDB's commit thread; let one serve several shards.
-      concurrentTasksPerWorker: Math.max(1, Math.ceil((config.shards * TASKS_PER_SHARD) / config.writers)),
-      workerData: writerData,
-    });
-    queue = new WriteQueue(pool, {
-      shards: config.shards,
-      maxItems: 2048,
-      maxBytes: 8 * 1024 * 1024,
-      perShard: TASKS_PER_SHARD,
-      dropFor: config.overflow === 'drop-oldest'
-        ? (_shard, incoming) => Math.max(0, st.total + incoming - config.maxq)
-        : undefined,
-      onOutcome: (shard, o) => {
-        st.written(shard, o.written, o.bytes);
-        em.received.inc(o.written);
-        em.receivedBytes.inc(o.bytes);
-        if (o.dropped > 0) {
-          st.removed(shard, o.dropped);
-          em.dropped.inc(o.dropped);
-          log.warn({ shard, dropped: o.dropped }, 'store full: oldest messages dropped (--overflow drop-oldest)');
-        }
-        em.inQueue.set(st.total);
-      },
-    });
-
-    let lastFailLog = 0;
-    const events = stageMetrics ? stageEvents(stageMetrics) : undefined;
-    forwarders = new Forwarders(config, log, (m: FromForwarder) => {
-      if (m.type === 'delivered') {
-        st.removed(m.shard, m.removed);
-        em.txBatches.inc();
-        em.txMessages.inc(m.count);
-        em.txLatency.recordMs(m.ms);
-        em.inQueue.set(st.total);
-        stageMetrics?.acksReceived.inc(m.count);
-      } else if (m.type === 'failed') {
-        em.txFails.inc();
-        if (Date.now() - lastFailLog > 5000) {
-          lastFailLog = Date.now();
-          log.warn({ shard: m.shard, messages: m.count, reason: m.reason }, 'batch not delivered; will retry');
-        }
-      } else if (m.type === 'sink' && events) {
-        if (m.event === 'bulk') events.bulk(m.ms ?? 0, m.n);
-        else if (m.event === 'bulkFailed') events.bulkFailed();
-        else events[m.event](m.n);
-      }
-    });
-
-    const sample = () => {
-      for (const v of st.sample()) em.shardDepth.set({ shard: String(v.shard) }, v.messages);
-      em.storeBytes.set(st.bytes);
-      em.oldestAge.set(st.oldestAgeSeconds());
-      em.inQueue.set(st.total);
-    };
-    sample();
-    sampler = setInterval(sample, 1000);
-    sampler.unref();
-    registerEdgeRoutes(app, { config, queue, state: st, metrics: em, log, isClosing });
-    log.info({ held: st.total, shards: config.shards, path: config.path }, 'store opened');
-  }
-
-  // ---- stage (beat, all)
-  let readiness: EsReadiness | undefined;
-  let stageInflight = () => 0;
-  let sink: ElasticsearchSink | undefined;
-  if (hasStage) {
-    const client = createClient({ nodes: config.es });
-    readiness = new EsReadiness(client, log, config);
-    readiness.onFirstReady = () => forwarders?.release();
-    await readiness.start();
-    if (config.role === 'beat') {
-      sink = new ElasticsearchSink({
-        client, index: config.index, dlqIndex: config.dlqIndex, bulkBytes: config.bulkBytes,
-        concurrency: config.bulkConcurrency, retryCapMs: config.retryMax * 1000, events: stageEvents(stageMetrics!),
-      });
-      const stage = registerStageRoutes(app, {
-        config, sink, metrics: stageMetrics!, log, isClosing, notReady: () => readiness!.notReady,
-      });
-      stageInflight = stage.inflight;
-    }
-  }
+  const outputs = config.role !== 'edge' ? await startOutputs(config, log, outputMetrics) : undefined;
+  const store = config.role !== 'beat' ? startStore(config, log, app, registry, outputMetrics, stageMetrics, isClosing) : undefined;
+  // All mode: the forwarders write once every output has been ready (index templates in place).
+  if (store && outputs) outputs.whenReady(() => store.forwarders.release());
+  const stage = config.role === 'beat' && outputs
+    ? startStage(config, log, app, outputs, stageMetrics!, isClosing)
+    : undefined;
 
   // ---- operations
   const notReady = () => {
     if (closing) return 'shutting down';
-    const full = state?.fullReason();
+    const full = store?.state.fullReason();
     if (full && config.overflow === 'refuse') return full;
-    return config.role === 'beat' ? readiness?.notReady : undefined;
+    // All mode stores while an output is away (that is what the store is for); beat cannot.
+    return config.role === 'beat' ? outputs?.notReady() : undefined;
   };
   registerOpsRoutes(app, {
     registry,
     notReady,
-    stats: async () => ({
-      role: config.role,
-      name: config.name,
-      uptimeSeconds: Math.round((Date.now() - started) / 1000),
-      ready: notReady() === undefined,
-      notReady: notReady(),
-      elasticsearch: readiness ? { reachable: readiness.notReady === undefined, reason: readiness.notReady } : undefined,
-      edge: state && edgeMetrics && {
-        received: await counterValue(edgeMetrics.received),
-        receivedBytes: await counterValue(edgeMetrics.receivedBytes),
-        inQueue: state.total,
-        maxq: config.maxq,
-        writesPending: queue!.queued,
-        dropped: await counterValue(edgeMetrics.dropped),
-        refused: await counterValue(edgeMetrics.refused),
-        txBatches: await counterValue(edgeMetrics.txBatches),
-        txMessages: await counterValue(edgeMetrics.txMessages),
-        txFails: await counterValue(edgeMetrics.txFails),
-        storeBytes: state.bytes,
-        oldestAgeSeconds: state.oldestAgeSeconds(),
-        shards: state.shards,
-        ackLatencyMs: edgeMetrics.ackLatency.snapshot(),
-        ackLatencyLastSecondMs: edgeMetrics.ackLatency.lastSecond(),
-        txLatencyMs: edgeMetrics.txLatency.snapshot(),
-      },
-      stage: stageMetrics && {
-        batchesReceived: await counterValue(stageMetrics.batchesReceived),
-        messagesParsed: await counterValue(stageMetrics.messagesParsed),
-        acksReceived: await counterValue(stageMetrics.acksReceived),
-        indexed: stageMetrics.indexedCount,
-        retried: await counterValue(stageMetrics.retried),
-        deadLettered: await counterValue(stageMetrics.deadLettered),
-        timeouts: await counterValue(stageMetrics.timeouts),
-        bulkLatencyMs: stageMetrics.bulkLatency.snapshot(),
-        bulkLatencyLastSecondMs: stageMetrics.bulkLatency.lastSecond(),
-      },
+    stats: () => buildStats({
+      config, started, notReady, stage: stageMetrics, outputs: outputMetrics,
+      health: outputs?.health ?? new Map(),
+      store: store && { state: store.state, queue: store.queue, metrics: store.metrics },
     }),
   });
   app.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
@@ -251,18 +99,13 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     throw new ListenError(`cannot listen on ${config.host}:${config.port} (in use, or not allowed)`);
   }
   const port = uws.us_socket_local_port(token as never);
-  log.info({ port, host: config.host }, 'listening');
+  log.info({ port, host: config.host, outputs: config.outputs }, 'listening');
 
   async function teardown(): Promise<void> {
-    clearInterval(sampler);
-    readiness?.stop();
+    outputs?.stopHealth();
     const deadline = Date.now() + config.shutdownTimeout * 1000 * 0.8;
-    const settle = new Promise((r) => setTimeout(r, config.shutdownTimeout * 1000 * 0.4).unref());
-    await Promise.race([queue?.idle(), settle]);
-    await forwarders?.stop(deadline);
-    await pool?.destroy();
-    await sink?.close();
-    for (const db of dbs) await db.close();
+    await store?.stop(deadline);
+    await outputs?.close();
   }
 
   return {
@@ -271,10 +114,178 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       closing = true;
       uws.us_listen_socket_close(token as never);
       securityOf(app)?.close();
-      const until = Date.now() + config.shutdownTimeout * 1000 * 0.5;
-      while (stageInflight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      await stage?.drain(Date.now() + config.shutdownTimeout * 1000 * 0.5);
       await teardown();
       log.info('stopped');
+    },
+  };
+}
+
+// ---- outputs (all, beat): built once in the main thread for their health;
+// beat delivers through their sinks, all mode's forwarder threads build their own.
+interface RunningOutputs {
+  built: Built[];
+  health: Map<string, Health>;
+  notReady(): string | undefined;
+  whenReady(fn: () => void): void;
+  stopHealth(): void;
+  close(): Promise<void>;
+}
+
+async function startOutputs(config: Config, log: Logger, metrics: OutputMetrics): Promise<RunningOutputs> {
+  const built = buildOutputs(config, (name) => ({
+    log, events: metrics.events(name), connections: config.bulkConcurrency, writer: 'beat',
+  }));
+  const health = new Map<string, Health>();
+  for (const b of built) if (b.health) health.set(b.name, b.health);
+  let waiting = new Set(health.keys());
+  let ready: (() => void) | undefined;
+  let allReady = waiting.size === 0;
+  for (const [name, h] of health) {
+    h.onFirstReady = () => {
+      waiting.delete(name);
+      if (waiting.size === 0 && !allReady) {
+        allReady = true;
+        ready?.();
+      }
+    };
+  }
+  await Promise.all([...health.values()].map((h) => h.start()));
+  return {
+    built,
+    health,
+    notReady() {
+      for (const [name, h] of health) if (h.notReady) return config.outputs.length > 1 ? `output ${name}: ${h.notReady}` : h.notReady;
+      return undefined;
+    },
+    whenReady(fn) {
+      if (allReady) fn();
+      else ready = fn;
+    },
+    stopHealth() {
+      for (const h of health.values()) h.stop();
+      waiting = new Set();
+    },
+    async close() {
+      await Promise.all(built.map((b) => b.sink.close().catch(() => {})));
+    },
+  };
+}
+
+// ---- stage (beat): POST /in delivers to every output
+function startStage(
+  config: Config, log: Logger, app: TemplatedApp, outputs: RunningOutputs, metrics: StageMetrics, isClosing: () => boolean,
+): { drain(until: number): Promise<void> } {
+  // Beat: an edge has its own --inflight; each output takes whatever comes.
+  const sink = combine(outputs.built, Number.MAX_SAFE_INTEGER);
+  const stage = registerStageRoutes(app, { config, sink, metrics, log, isClosing, notReady: () => outputs.notReady() });
+  return {
+    async drain(until) {
+      while (stage.inflight() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+}
+
+// ---- store, writers, forwarders (edge, all)
+interface RunningStore {
+  state: StoreState;
+  queue: WriteQueue;
+  metrics: EdgeMetrics;
+  forwarders: Forwarders;
+  stop(deadline: number): Promise<void>;
+}
+
+function startStore(
+  config: Config, log: Logger, app: TemplatedApp, registry: ReturnType<typeof newRegistry>,
+  outputMetrics: OutputMetrics, stageMetrics: StageMetrics | undefined, isClosing: () => boolean,
+): RunningStore {
+  prepareDirectory(config.path);
+  const dbs: Shard[] = openShards(config);
+  const seqBuffer = SeqAllocator.createShared();
+  const seqs = new SeqAllocator(seqBuffer);
+  const top = highestSeq(dbs);
+  if (top !== undefined) seqs.advancePast(parseSeq(top));
+  seqs.advancePast(timeSeed() - 1n);
+  const st = new StoreState(dbs, config.maxq, config.maxBytes);
+  const em = new EdgeMetrics(registry, config.name);
+  em.inQueue.set(st.total);
+
+  const writerData: WriterData = {
+    path: config.path, name: config.name, shards: config.shards, maxBody: config.maxBody,
+    maxBatchBody: config.maxBatchBody, maxDepth: config.maxDepth, seqBuffer,
+  };
+  const pool = new Piscina({
+    filename: WRITER_SCRIPT,
+    minThreads: config.writers,
+    maxThreads: config.writers,
+    idleTimeout: Number.MAX_SAFE_INTEGER,
+    // Writers mostly wait on LMDB's commit thread; let one serve several shards.
+    concurrentTasksPerWorker: Math.max(1, Math.ceil((config.shards * TASKS_PER_SHARD) / config.writers)),
+    workerData: writerData,
+  });
+  const queue = new WriteQueue(pool, {
+    shards: config.shards,
+    maxItems: 2048,
+    maxBytes: 8 * 1024 * 1024,
+    perShard: TASKS_PER_SHARD,
+    dropFor: config.overflow === 'drop-oldest'
+      ? (_shard, incoming) => Math.max(0, st.total + incoming - config.maxq)
+      : undefined,
+    onOutcome: (shard, o) => {
+      st.written(shard, o.written, o.bytes);
+      em.received.inc(o.written);
+      em.receivedBytes.inc(o.bytes);
+      if (o.dropped > 0) {
+        st.removed(shard, o.dropped);
+        em.dropped.inc(o.dropped);
+        log.warn({ shard, dropped: o.dropped }, 'store full: oldest messages dropped (--overflow drop-oldest)');
+      }
+      em.inQueue.set(st.total);
+    },
+  });
+
+  // Every report of the forwarder threads lands here.
+  let lastFailLog = 0;
+  const forwarders = new Forwarders(config, log, (m: FromForwarder) => {
+    if (m.type === 'delivered') {
+      st.removed(m.shard, m.removed);
+      em.txBatches.inc();
+      em.txMessages.inc(m.count);
+      em.txLatency.recordMs(m.ms);
+      em.inQueue.set(st.total);
+      stageMetrics?.acksReceived.inc(m.count);
+    } else if (m.type === 'failed') {
+      em.txFails.inc();
+      if (Date.now() - lastFailLog > 5000) {
+        lastFailLog = Date.now();
+        log.warn({ shard: m.shard, messages: m.count, reason: m.reason }, 'batch not delivered; will retry');
+      }
+    } else if (m.type === 'sink' && config.role !== 'edge') {
+      outputMetrics.relay(m.output, m.event, m.n, m.ms);
+    }
+  });
+
+  const sample = () => {
+    for (const v of st.sample()) em.shardDepth.set({ shard: String(v.shard) }, v.messages);
+    em.storeBytes.set(st.bytes);
+    em.oldestAge.set(st.oldestAgeSeconds());
+    em.inQueue.set(st.total);
+  };
+  sample();
+  const sampler = setInterval(sample, 1000);
+  sampler.unref();
+  registerEdgeRoutes(app, { config, queue, state: st, metrics: em, log, isClosing });
+  log.info({ held: st.total, shards: config.shards, path: config.path }, 'store opened');
+
+  return {
+    state: st, queue, metrics: em, forwarders,
+    async stop(deadline) {
+      clearInterval(sampler);
+      const settle = new Promise((r) => setTimeout(r, config.shutdownTimeout * 1000 * 0.4).unref());
+      await Promise.race([queue.idle(), settle]);
+      await forwarders.stop(deadline);
+      await pool.destroy();
+      for (const db of dbs) await db.close();
     },
   };
 }

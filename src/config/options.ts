@@ -4,6 +4,8 @@
  * file is the single table that --help, the docs and the parser all read.
  */
 
+import { OUTPUT_FLAGS, type OutputsConfig } from '../sinks/options.js';
+
 import { SECURITY_FLAGS } from '../security/options.js';
 
 export type Role = 'all' | 'edge' | 'beat';
@@ -11,7 +13,8 @@ export const ROLES: readonly Role[] = ['all', 'edge', 'beat'];
 
 export type Overflow = 'refuse' | 'drop-oldest';
 
-export interface Config {
+/** Each output's own fields (--output, --es, --opensearch, --file-path, …) come from src/sinks/<name>/options.ts. */
+export interface Config extends OutputsConfig {
   role: Role;
   host: string;
   port: number;
@@ -33,9 +36,6 @@ export interface Config {
   ingest: string;
   txTimeout: number;
   retryMax: number;
-  es: string[];
-  index: string;
-  dlqIndex: string;
   template: boolean;
   ackTimeout: number;
   bulkBytes: number;
@@ -114,9 +114,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('ingest', 'ingest', 'string', 'http://localhost:8081/in', 'edge mode: the stage URL batches are POSTed to'),
   opt('txTimeout', 'tx-timeout', 'number', 60, 'edge mode: seconds to wait for the stage to answer a batch', { min: 1 }),
   opt('retryMax', 'retry-max', 'number', 10, 'longest backoff in seconds between retries of a batch', { min: 0.01 }),
-  { ...opt('es', 'es', 'list', ['http://127.0.0.1:9200'], 'Elasticsearch URL(s), comma-separated'), env: 'ES_URL' },
-  opt('index', 'index', 'string', 'rtbeat-%{+yyyy.MM.dd}', 'target index pattern (date from the message time, UTC)'),
-  opt('dlqIndex', 'dlq-index', 'string', '', 'dead-letter index pattern (default: <index>-dlq)'),
+  ...OUTPUT_FLAGS,
   opt('template', 'template', 'bool', true, 'install the index template at start (--no-template to skip)'),
   opt('ackTimeout', 'ack-timeout', 'number', 30, 'seconds /in may take to deliver a batch before 504', { min: 0.1 }),
   opt('bulkBytes', 'bulk-bytes', 'bytes', 5 * MiB, 'largest body of one _bulk request', { min: 1024 }),

@@ -9,7 +9,7 @@
  * `-verbose=true`; Spillway's `--no-flag` negates a boolean. `--` ends the
  * flags. The modes: all, edge, beat, and rxtx (edge with rxtx's defaults).
  */
-import { IndexPattern } from '../sinks/elasticsearch/index-name.js';
+import { checkOutputs, OUTPUT_OPTIONS } from '../sinks/options.js';
 import { loadBeatConfig, type Credentials, type FileValue } from './beat.js';
 import { convert } from './convert.js';
 import { ConfigError } from './errors.js';
@@ -53,18 +53,6 @@ const META_FLAGS: Record<string, 'string' | 'bool'> = { config: 'string', 'print
 function defaultOf(spec: OptionSpec, role: Role, mode: Mode): unknown {
   if (mode === 'rxtx' && spec.key in RXTX_DEFAULTS) return RXTX_DEFAULTS[spec.key];
   return typeof spec.def === 'function' ? (spec.def as (r: Role) => unknown)(role) : spec.def;
-}
-
-function checkUrl(text: string, what: string): void {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${what}: "${text}" is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`${what}: "${text}" must be http or https`);
-  }
 }
 
 const isBoolText = (s: string) => /^(true|false|1|0|t|f|yes|no)$/i.test(s);
@@ -149,7 +137,10 @@ export function parseConfig(argv: readonly string[], environment: NodeJS.Process
       given.set(spec, { value: true, source: 'flag' });
       continue;
     }
-    given.set(spec, { value: convert(spec, value(), shown), source: 'flag' });
+    const v = convert(spec, value(), shown);
+    // A list flag given twice adds up (--output elasticsearch --output file).
+    const before = spec.kind === 'list' ? given.get(spec)?.value : undefined;
+    given.set(spec, { value: Array.isArray(before) ? [...before, ...(v as string[])] : v, source: 'flag' });
   }
 
   // ---- files: --config (or SPILLWAY_CONFIG), then a beat YAML under it
@@ -231,16 +222,11 @@ function validate(c: Config, sources: Record<string, string>): void {
     throw new ConfigError(`${name('name', '--name')}: "${c.name}" must be letters, digits and _ (it prefixes file and metric names)`);
   }
   if (c.shards > 64) throw new ConfigError(`${name('shards', '--shards')}: ${c.shards} is above the maximum of 64`);
-  if (c.role === 'edge') checkUrl(c.ingest, name('ingest', '--ingest'));
-  if (c.role !== 'edge') for (const u of c.es) checkUrl(u, name('es', '--es'));
-  if (!c.dlqIndex) c.dlqIndex = `${c.index}-dlq`;
-  for (const [key, flag, pattern] of [['index', '--index', c.index], ['dlqIndex', '--dlq-index', c.dlqIndex]] as const) {
-    if (!pattern) throw new ConfigError(`${name(key, flag)}: must not be empty`);
-    try {
-      new IndexPattern(pattern);
-    } catch (e) {
-      throw new ConfigError(`${name(key, flag)}: ${(e as Error).message}`);
-    }
+  // Each output checks its own options (src/sinks/<name>/options.ts); edge's is http to --ingest.
+  try {
+    checkOutputs(c, name);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
   }
   c.forwarders = Math.min(c.forwarders, c.shards);
 }
@@ -292,6 +278,8 @@ export function helpText(): string {
     const def = typeof o.def === 'function' ? (o.def as (r: Role) => unknown)('all') : o.def;
     lines.push(`  --${o.flag.padEnd(20)} ${o.help} [${o.env}] (default: ${JSON.stringify(def)})`);
   }
+  lines.push('', 'Outputs (--output, all and beat modes; docs/outputs.md):');
+  for (const o of OUTPUT_OPTIONS) lines.push(`  ${o.name.padEnd(14)} ${o.summary}`, `  ${''.padEnd(14)} delivery: ${o.delivery}`);
   lines.push('', 'Elasticsearch credentials come from the environment (ES_API_KEY, or ES_USERNAME and ES_PASSWORD; ES_CA_CERT for a private CA), or from output.elasticsearch.* of a beat -c file.');
   return lines.join('\n');
 }

@@ -2,8 +2,8 @@
  * Main-thread side of the forwarder threads: starts them with their share
  * of the shards (shard i goes to thread i mod N), relays their reports,
  * restarts a thread that dies, and stops them gracefully within a deadline.
- * In all mode the threads wait for release() (Elasticsearch reachable and
- * the index templates in place) before they write anything.
+ * In all mode the threads wait for release() (every output ready once: an
+ * index output's templates in place) before they write anything.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -31,7 +31,7 @@ export class Forwarders {
   private spawn(f: number): void {
     const shards = [];
     for (let s = f; s < this.config.shards; s += this.config.forwarders) shards.push(s);
-    const data: ForwarderData = { config: this.config, shards };
+    const data: ForwarderData = { config: this.config, shards, index: f };
     const worker = new Worker(this.script, { workerData: data, name: `forwarder-${f}` });
     worker.on('message', this.onReport);
     worker.on('error', (e) => this.log.error({ err: e, forwarder: f }, 'forwarder thread failed'));

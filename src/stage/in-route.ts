@@ -1,8 +1,9 @@
 /**
- * POST /in: a MessageBatch in, 200 only once every message is in
- * Elasticsearch (or dead-lettered), 504 TIMEOUT when that takes longer than
- * --ack-timeout (the sender keeps its copy and retries), 503 with Retry-After
- * when Elasticsearch is away or the bytes in flight are at their bound.
+ * POST /in: a MessageBatch in, 200 only once every output has acknowledged
+ * every message (an index output: indexed or dead-lettered), 504 TIMEOUT
+ * when that takes longer than --ack-timeout (the sender keeps its copy and
+ * retries), 503 with Retry-After when an output is not ready or the bytes in
+ * flight are at their bound.
  */
 import { isUtf8 } from 'node:buffer';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
@@ -10,14 +11,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import { exchange, fail, ok, readBody, send, type Exchange } from '../front/http.js';
 import type { StageMetrics } from '../metrics/registry.js';
-import type { ElasticsearchSink } from '../sinks/elasticsearch/sink.js';
+import type { Sink } from '../sinks/types.js';
 import { BatchError, parseBatch } from './batch.js';
 import { securityOf } from '../security/index.js';
 import { PayloadError, inflate } from '../store/payload.js';
 
 export interface StageContext {
   config: Config;
-  sink: ElasticsearchSink;
+  sink: Sink;
   metrics: StageMetrics;
   log: Logger;
   notReady(): string | undefined;
@@ -59,7 +60,7 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
     inflightBatches++;
     metrics.currentAcks.inc(n);
     ctx.sink
-      .deliver(batch.messages, { batchUuid: batch.uuid, deadline: Date.now() + config.ackTimeout * 1000 }, ip)
+      .deliver(batch.messages, { batchUuid: batch.uuid, deadline: Date.now() + config.ackTimeout * 1000, clientIp: ip })
       .then(
         () => {
           metrics.acksReceived.inc(n);

@@ -1,35 +1,45 @@
 /**
- * Is Elasticsearch there? Pings it on an interval, installs the index
- * templates the first time it answers, and tells /in and /readyz why not
- * when it is not. Elasticsearch being away at start is a warning, not an exit.
+ * Is an index server (Elasticsearch, OpenSearch) there? Checks its cluster
+ * health on an interval, installs the index templates the first time it
+ * answers, and says why not when it cannot take writes (for /readyz, /in's
+ * 503 and /stats). The server being away at start is a warning and a
+ * not-ready state, not an exit: the store keeps accepting, and delivery
+ * starts when it answers.
  */
-import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { IndexPattern } from '../sinks/elasticsearch/index-name.js';
-import { installTemplates } from '../sinks/elasticsearch/template.js';
+import type { Health } from '../sinks/types.js';
 
-export class EsReadiness {
-  private reason: string | undefined = 'Elasticsearch not checked yet';
+export interface IndexServer {
+  /** "Elasticsearch", "OpenSearch": used in every reason and log line. */
+  label: string;
+  /** The cluster's health status (green, yellow, red); rejects when it does not answer. */
+  clusterStatus(timeoutMs: number): Promise<string>;
+  installTemplates(): Promise<void>;
+}
+
+export class IndexReadiness implements Health {
+  private reason: string | undefined;
   private templatesInstalled: boolean;
   private timer: NodeJS.Timeout | undefined;
   private firstReadyFired = false;
+  onFirstReady?: () => void;
 
   constructor(
-    private readonly client: Client,
-    private readonly log: Logger,
-    private readonly opts: { index: string; dlqIndex: string; template: boolean; intervalMs?: number },
+    private readonly server: IndexServer,
+    private readonly log: Logger | undefined,
+    private readonly opts: { template: boolean; intervalMs?: number; what?: object },
   ) {
     this.templatesInstalled = !opts.template;
+    this.reason = `${server.label} not checked yet`;
   }
 
-  /** Why Elasticsearch cannot take writes now, or undefined when it can. */
   get notReady(): string | undefined {
     return this.reason;
   }
 
   async start(): Promise<void> {
     await this.check();
-    if (this.reason) this.log.warn({ reason: this.reason }, 'Elasticsearch not reachable at start; /in answers 503 until it is');
+    if (this.reason) this.log?.warn({ reason: this.reason }, `${this.server.label} not reachable at start; not ready until it is`);
     this.timer = setInterval(() => void this.check(), this.opts.intervalMs ?? 2000);
     this.timer.unref();
   }
@@ -38,43 +48,34 @@ export class EsReadiness {
     clearInterval(this.timer);
   }
 
-  /** Install the templates once; returns why not when that fails. */
   private async ensureTemplates(): Promise<string | undefined> {
     if (this.templatesInstalled) return undefined;
     try {
-      await installTemplates(this.client, new IndexPattern(this.opts.index), new IndexPattern(this.opts.dlqIndex));
+      await this.server.installTemplates();
     } catch (e) {
-      return `index templates not installed: ${(e as Error).message}`;
+      return `${this.server.label} index templates not installed: ${(e as Error).message}`;
     }
     this.templatesInstalled = true;
-    this.log.info({ index: this.opts.index, dlqIndex: this.opts.dlqIndex }, 'index templates installed');
+    this.log?.info(this.opts.what ?? {}, `${this.server.label} index templates installed`);
     return undefined;
   }
-
-  /** Called once, when Elasticsearch first answers and the templates are in place. */
-  onFirstReady?: () => void;
 
   private async check(): Promise<void> {
     const before = this.reason;
     try {
       // Cluster health rather than ping (HEAD /) or info (GET /): the minimal
       // distributions answer those with 405.
-      const health = await this.client.cluster.health({}, { requestTimeout: 3000 });
-      if (health.status === 'red') {
-        this.reason = 'Elasticsearch cluster health is red';
-      } else {
-        this.reason = await this.ensureTemplates();
-      }
+      const status = await this.server.clusterStatus(3000);
+      this.reason = status === 'red' ? `${this.server.label} cluster health is red` : await this.ensureTemplates();
     } catch (e) {
-      // Connection errors and HTTP errors alike: say which.
       const err = e as Error & { meta?: { statusCode?: number } };
-      this.reason = `Elasticsearch unreachable: ${err.message || err.name}${err.meta?.statusCode ? ` (HTTP ${err.meta.statusCode})` : ''}`;
+      this.reason = `${this.server.label} unreachable: ${err.message || err.name}${err.meta?.statusCode ? ` (HTTP ${err.meta.statusCode})` : ''}`;
     }
     if (!this.reason && !this.firstReadyFired) {
       this.firstReadyFired = true;
       this.onFirstReady?.();
     }
-    if (before && !this.reason) this.log.info('Elasticsearch reachable');
-    if (!before && this.reason) this.log.warn({ reason: this.reason }, 'Elasticsearch lost');
+    if (before && !this.reason) this.log?.info(`${this.server.label} reachable`);
+    if (!before && this.reason) this.log?.warn({ reason: this.reason }, `${this.server.label} lost`);
   }
 }

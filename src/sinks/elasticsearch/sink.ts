@@ -11,23 +11,43 @@
  * Flow control: bulk bodies of at most `bulkBytes`, and at most
  * `concurrency` requests in flight for the whole sink, whatever the number
  * of batches waiting.
+ *
+ * The same logic serves every server that speaks _bulk (OpenSearch too,
+ * src/sinks/opensearch/): BulkSink takes the request as a BulkTransport.
  */
 import type { Client } from '@elastic/elasticsearch';
 import type { StoredMessage } from '../../store/message.js';
-import { backoffMs, DeliveryError, sleep, type DeliverOptions, type Sink } from '../types.js';
+import { backoffMs, DeliveryError, sleep, type DeliverOptions, type Sink, type SinkEvents } from '../types.js';
 import { createAction, deadLetterDocument, eventDocument, type ItemError } from './documents.js';
 import { IndexPattern } from './index-name.js';
 
-export interface SinkEvents {
-  bulk?(ms: number, items: number): void;
-  bulkFailed?(): void;
-  indexed?(n: number): void;
-  retried?(n: number): void;
-  deadLettered?(n: number): void;
+export type { SinkEvents } from '../types.js';
+
+export interface BulkResponse {
+  errors: boolean;
+  items: Record<string, { status: number; error?: { type?: string; reason?: string } }>[];
 }
 
-export interface EsSinkOptions {
-  client: Client;
+/** One _bulk request of NDJSON `body`, answered with (at least) errors and items.*.status/error. */
+export interface BulkTransport {
+  bulk(body: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<BulkResponse>;
+  close(): Promise<void>;
+}
+
+export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
+
+export function elasticsearchTransport(client: Client): BulkTransport {
+  return {
+    bulk: (body, signal, timeoutMs) =>
+      client.bulk(
+        { operations: body as never, filter_path: BULK_FILTER_PATH },
+        { signal, requestTimeout: timeoutMs },
+      ) as unknown as Promise<BulkResponse>,
+    close: () => client.close(),
+  };
+}
+
+export interface BulkSinkOptions {
   index: string;
   dlqIndex: string;
   bulkBytes: number;
@@ -70,18 +90,19 @@ class Semaphore {
   }
 }
 
-export class ElasticsearchSink implements Sink {
+export class BulkSink implements Sink {
   private readonly index: IndexPattern;
   private readonly dlq: IndexPattern;
   private readonly slots: Semaphore;
 
-  constructor(private readonly opts: EsSinkOptions) {
+  constructor(private readonly transport: BulkTransport, private readonly opts: BulkSinkOptions) {
     this.index = new IndexPattern(opts.index);
     this.dlq = new IndexPattern(opts.dlqIndex);
     this.slots = new Semaphore(opts.concurrency);
   }
 
-  async deliver(messages: readonly StoredMessage[], opts: DeliverOptions, clientIp = this.opts.clientIp ?? ''): Promise<void> {
+  async deliver(messages: readonly StoredMessage[], opts: DeliverOptions): Promise<void> {
+    const clientIp = opts.clientIp ?? this.opts.clientIp ?? '';
     let pending: Op[] = messages.map((m) => ({
       message: m,
       lines: createAction(this.index.resolve(m.time), m.uuid) + eventDocument(m, clientIp),
@@ -132,21 +153,20 @@ export class ElasticsearchSink implements Sink {
   private async sendChunk(chunk: Op[], clientIp: string, opts: DeliverOptions): Promise<{ retry: Op[]; error?: string }> {
     await this.slots.acquire();
     const t0 = performance.now();
-    let response: { errors: boolean; items: Record<string, { status: number; error?: { type?: string; reason?: string } }>[] };
+    let response: BulkResponse;
     try {
-      response = (await this.opts.client.bulk(
-        { operations: chunk.map((op) => op.lines).join('') as never, filter_path: 'errors,items.*.status,items.*.error' },
-        { signal: opts.signal, requestTimeout: Math.max(1000, opts.deadline - Date.now()) },
-      )) as never;
+      response = await this.transport.bulk(
+        chunk.map((op) => op.lines).join(''), opts.signal, Math.max(1000, opts.deadline - Date.now()),
+      );
     } catch (e) {
-      this.opts.events?.bulkFailed?.();
+      this.opts.events?.requestFailed?.();
       return { retry: chunk, error: (e as Error).message };
     } finally {
       this.slots.release();
     }
-    this.opts.events?.bulk?.(performance.now() - t0, chunk.length);
+    this.opts.events?.request?.(performance.now() - t0, chunk.length);
     if (!response.errors) {
-      this.opts.events?.indexed?.(chunk.filter((op) => !op.deadLetter).length);
+      this.opts.events?.delivered?.(chunk.filter((op) => !op.deadLetter).length);
       this.opts.events?.deadLettered?.(chunk.filter((op) => op.deadLetter).length);
       return { retry: [] };
     }
@@ -179,12 +199,23 @@ export class ElasticsearchSink implements Sink {
         error = `dead letter refused: ${verdict.type} ${verdict.reason}`;
       }
     });
-    this.opts.events?.indexed?.(indexed);
+    this.opts.events?.delivered?.(indexed);
     this.opts.events?.deadLettered?.(deadLettered);
     return { retry, error };
   }
 
   async close(): Promise<void> {
-    await this.opts.client.close();
+    await this.transport.close();
+  }
+}
+
+export interface EsSinkOptions extends BulkSinkOptions {
+  client: Client;
+}
+
+/** The Elasticsearch output's sink: BulkSink over the official client. */
+export class ElasticsearchSink extends BulkSink {
+  constructor(opts: EsSinkOptions) {
+    super(elasticsearchTransport(opts.client), opts);
   }
 }
