@@ -1,0 +1,85 @@
+/**
+ * The edge's side of the edge → stage link: how it proves who it is and
+ * checks who the stage is, and whether it gzips.
+ *
+ * - Authorization: `Bearer` from --ingest-token or --ingest-token-file (the
+ *   file's first line); otherwise `Basic` from the user:password@ of
+ *   --ingest (kept out of the URL undici connects to, never logged).
+ * - TLS: the stage's certificate must chain to --ingest-ca (else the system
+ *   CAs); --ingest-cert/--ingest-key are presented for mutual TLS.
+ * - gzip: auto (the default) gzips until the stage shows it cannot read
+ *   gzip (415, or a 400/500 about the body's JSON or UTF-8: what a Go
+ *   rtbeat or an older Spillway answers), then sends that batch and every
+ *   later one plain; on and off force it.
+ *
+ * Read in the main thread at start (checkLink, so a bad file exits 2 with
+ * one line) and again in each forwarder thread (linkOptions).
+ */
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/options.js';
+
+export class LinkFileError extends Error {
+  override name = 'LinkFileError';
+}
+
+export interface LinkOptions {
+  /** The Authorization header value, if any. */
+  authorization?: string;
+  /** undici's connect options (TLS). */
+  connect?: { ca?: string; cert?: string; key?: string };
+  gzip: 'auto' | 'on' | 'off';
+}
+
+type LinkConfig = Pick<Config, 'ingest' | 'ingestToken' | 'ingestTokenFile' | 'ingestCa' | 'ingestCert' | 'ingestKey' | 'ingestGzip'>;
+
+function read(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LinkFileError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function pem(file: string, flag: string, what: RegExp): string {
+  const text = read(file, flag);
+  if (!what.test(text)) throw new LinkFileError(`${flag} ${file}: no PEM ${what === CERT ? 'certificate' : 'private key'} in the file`);
+  return text;
+}
+
+const CERT = /-----BEGIN CERTIFICATE-----/;
+const KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+export function linkOptions(c: LinkConfig): LinkOptions {
+  const out: LinkOptions = { gzip: (c.ingestGzip || 'auto') as LinkOptions['gzip'] };
+  let token = c.ingestToken;
+  if (c.ingestTokenFile) {
+    if (token) throw new LinkFileError('give --ingest-token or --ingest-token-file, not both');
+    token = read(c.ingestTokenFile, '--ingest-token-file').split(/\r?\n/)[0]!.trim();
+    if (!token) throw new LinkFileError(`--ingest-token-file ${c.ingestTokenFile}: the first line is empty`);
+  }
+  if (token) {
+    if (/\s/.test(token)) throw new LinkFileError('--ingest-token: a token has no spaces');
+    out.authorization = `Bearer ${token}`;
+  } else {
+    const url = new URL(c.ingest);
+    if (url.username || url.password) {
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      out.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    }
+  }
+  if (c.ingestCert || c.ingestKey) {
+    if (!c.ingestCert || !c.ingestKey) throw new LinkFileError('--ingest-cert and --ingest-key go together');
+    out.connect = { cert: pem(c.ingestCert, '--ingest-cert', CERT), key: pem(c.ingestKey, '--ingest-key', KEY) };
+  }
+  if (c.ingestCa) out.connect = { ...out.connect, ca: pem(c.ingestCa, '--ingest-ca', CERT) };
+  if (out.connect && new URL(c.ingest).protocol !== 'https:') {
+    throw new LinkFileError('--ingest-ca/--ingest-cert need an https:// --ingest URL');
+  }
+  return out;
+}
+
+/** Would a stage answering `status` with `text` to a gzip batch be one that cannot read gzip? */
+export function refusesGzip(status: number, text: string): boolean {
+  return status === 415 || ((status === 400 || status === 500) && /unmarshal|UTF-8|JSON|gzip/i.test(text));
+}
