@@ -4,11 +4,16 @@
 // a "Not run" entry with the builder's reason, and a bench failure under CI
 // (issue 15 item 13: never a note written without trying).
 
-/** 'rxtx' | 'rtbeat' | 'fluent-bit' → resolves the peers module once all of `names` are available, else undefined. */
-export async function requirePeers(ctx, rowName, names) {
+/**
+ * 'rxtx' | 'rtbeat' | 'fluent-bit' → resolves the peers module once all of
+ * `names` are built (or found), else undefined after the "Not run" entry
+ * (and, under CI, the failure). `load` imports the peers module (a test
+ * passes its own).
+ */
+export async function requirePeers(ctx, rowName, names, load = () => import('../../test/helpers/peers.mjs')) {
   let peers;
   try {
-    peers = await import('../../test/helpers/peers.mjs');
+    peers = await load();
   } catch (e) {
     return unavailable(ctx, rowName, `test/helpers/peers.mjs could not be loaded (${e.message.split('\n')[0]})`);
   }

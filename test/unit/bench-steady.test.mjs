@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { compareSets } from '../../load/lib/ledger.mjs';
 import { startCountingStage } from '../../bench/lib/counting-stage.mjs';
 import { boundBy } from '../../bench/lib/delivery.mjs';
+import { requirePeers } from '../../bench/lib/peers.mjs';
 import { lossOrDuplicate } from '../../bench/lib/steady.mjs';
 
 const ids = (n) => Array.from({ length: n }, () => randomUUID());
@@ -51,5 +52,47 @@ describe('counting stage', () => {
     assert.equal(arrivals.get(b).copies, 1);
     assert.ok(arrivals.get(a).atMs >= before - 5 && arrivals.get(a).atMs <= performance.timeOrigin + performance.now() + 5);
     assert.equal(compareSets(new Set([a, b]), new Map([...arrivals].map(([u, v]) => [u, v.copies]))).duplicatedCount, 1);
+  });
+});
+
+describe('peer rows', () => {
+  const context = (ci) => {
+    const ctx = { ci, notRunList: {}, failures: [], log() {} };
+    ctx.notRun = (name, reason) => (ctx.notRunList[name] = reason);
+    ctx.fail = (reason) => ctx.failures.push(reason);
+    return ctx;
+  };
+  const unavailable = (reason) => Object.assign(new Error(`peer unavailable: ${reason}`), { reason });
+  const peers = {
+    buildPeer: async (name) => {
+      if (name === 'rtbeat') throw unavailable('rtbeat: go is not installed (build.sh exit 3)');
+      return `/bin/${name}`;
+    },
+    fluentBitPath: () => '/bin/fluent-bit',
+  };
+
+  test('a peer that builds: the module is handed over, nothing noted', async () => {
+    const ctx = context(true);
+    assert.equal(await requirePeers(ctx, 'row', ['rxtx', 'fluent-bit'], async () => peers), peers);
+    assert.deepEqual(ctx.notRunList, {});
+    assert.deepEqual(ctx.failures, []);
+  });
+
+  test('a peer that cannot be built is "Not run" with the builder\'s reason, and a failure only under CI', async () => {
+    const here = context(false);
+    assert.equal(await requirePeers(here, 'row', ['rxtx', 'rtbeat'], async () => peers), undefined);
+    assert.deepEqual(here.notRunList, { row: 'rtbeat is not available: rtbeat: go is not installed (build.sh exit 3)' });
+    assert.deepEqual(here.failures, []);
+    const ci = context(true);
+    assert.equal(await requirePeers(ci, 'row', ['rtbeat'], async () => peers), undefined);
+    assert.equal(ci.failures.length, 1);
+    assert.match(ci.failures[0], /under CI a peer that cannot be built is a failure/);
+  });
+
+  test('a peers module that does not load is the same: noted, and a failure under CI', async () => {
+    const ci = context(true);
+    assert.equal(await requirePeers(ci, 'row', ['rxtx'], async () => { throw new Error('Cannot find module peers.mjs'); }), undefined);
+    assert.match(ci.notRunList.row, /could not be loaded \(Cannot find module/);
+    assert.equal(ci.failures.length, 1);
   });
 });
