@@ -5,10 +5,10 @@
 import { join } from 'node:path';
 import { removeDir, startDaemon, stats, tempDir, waitFor } from '../test/helpers/daemon.mjs';
 import { testIndex } from '../test/helpers/es.mjs';
-import { compareSets, describeComparison } from '../load/lib/ledger.mjs';
+import { describeComparison } from '../load/lib/ledger.mjs';
 import { postBatches } from '../load/lib/post-loop.mjs';
 import { compactPosEventJson, posEventJson as posEvent } from '../load/lib/payload.mjs';
-import { indexedUuids } from './lib/elasticsearch.mjs';
+import { exactlyOnceInto } from './lib/elasticsearch.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 export async function sweep({ seconds = 6, deliveryN = 100_000, log = console.error } = {}) {
@@ -44,7 +44,7 @@ export async function sweep({ seconds = 6, deliveryN = 100_000, log = console.er
         const secs = (performance.now() - t0) / 1000;
         const acked = ledger.acked.size;
         // Exactly once: the set of acknowledged uuids against the documents' uuids.
-        const exactly = compareSets(ledger.acked, await indexedUuids(idx.all));
+        const exactly = await exactlyOnceInto(idx.all, ledger.acked);
         delivery.push({ forwarders, batch, bulkConcurrency, docs: exactly.arrived, acked, exact: exactly.exact, docsPerSecond: acked / secs });
         log(`[sweep] delivery forwarders=${forwarders} batch=${batch} bulk=${bulkConcurrency}: ${Math.round(acked / secs)} docs/s`);
         await d.kill();

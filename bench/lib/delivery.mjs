@@ -8,10 +8,10 @@
 import { request } from 'undici';
 import { stats } from '../../test/helpers/daemon.mjs';
 import { ES_URL } from '../../test/helpers/es.mjs';
-import { compareSets, describeComparison } from '../../load/lib/ledger.mjs';
+import { describeComparison } from '../../load/lib/ledger.mjs';
 import { postBatches } from '../../load/lib/post-loop.mjs';
 import { compactPosEventJson } from '../../load/lib/payload.mjs';
-import { indexedUuids } from './elasticsearch.mjs';
+import { exactlyOnceInto } from './elasticsearch.mjs';
 import { cpuMeter, elasticsearchPid, memory } from './proc.mjs';
 import { until } from './steady.mjs';
 
@@ -36,7 +36,8 @@ export async function deliveryRow(ctx, name, stack, index, { n, feedConcurrency 
     seconds = (performance.now() - t0) / 1000;
     cpuCores = cpu();
   });
-  const exactly = compareSets(ledger.acked, await indexedUuids(index.all));
+  const acked = ledger.acked.size;
+  const exactly = await exactlyOnceInto(index.all, ledger.acked);
   // Lag: ack → searchable, for single messages on an idle pipeline.
   const lags = [];
   for (let i = 0; i < 5; i++) {
@@ -50,7 +51,6 @@ export async function deliveryRow(ctx, name, stack, index, { n, feedConcurrency 
     }, { timeoutMs: 60_000, everyMs: 20 });
     lags.push(performance.now() - p0);
   }
-  const acked = ledger.acked.size;
   const row = ctx.row(name, {
     kind: 'delivery', acked, docs: exactly.arrived, exactly, exactlyOnce: describeComparison(exactly), delivered: exactly.exact,
     seconds, feedSeconds: ledger.seconds, feedPerSecond: acked / ledger.seconds, boundBy: boundBy(ledger.seconds, seconds),

@@ -2,10 +2,10 @@
 // the held messages drain, and how much memory holding and draining take.
 import { removeDir, startDaemon, stats } from '../../test/helpers/daemon.mjs';
 import { testIndex } from '../../test/helpers/es.mjs';
-import { compareSets, describeComparison } from '../../load/lib/ledger.mjs';
+import { describeComparison } from '../../load/lib/ledger.mjs';
 import { postBatches } from '../../load/lib/post-loop.mjs';
 import { compactPosEventJson } from '../../load/lib/payload.mjs';
-import { indexedUuids } from '../lib/elasticsearch.mjs';
+import { exactlyOnceInto } from '../lib/elasticsearch.mjs';
 import { cpuMeter, elasticsearchPid, memory } from '../lib/proc.mjs';
 import { until } from '../lib/steady.mjs';
 
@@ -44,7 +44,7 @@ export async function run(ctx) {
       return done;
     }, { timeoutMs: 3_600_000, everyMs: 50 }));
     const acked = ledger.acked.size;
-    const exactly = compareSets(ledger.acked, await indexedUuids(idx.all));
+    const exactly = await exactlyOnceInto(idx.all, ledger.acked);
     ctx.row('backlog drain', {
       kind: 'delivery', backlog: true, acked, docs: exactly.arrived, exactly, exactlyOnce: describeComparison(exactly), delivered: exactly.exact,
       seconds, docsPerSecond: acked / seconds, cpuCores, feedSeconds: ledger.seconds, feedPerSecond: acked / ledger.seconds, boundBy: 'delivery',

@@ -73,6 +73,42 @@ export function compareSets(acked, delivered, { extraAllowed = 0, keep = 20 } = 
   };
 }
 
+/**
+ * compareSets for sets too large to hold twice: feeds every arrived uuid to
+ * the returned `arrived(uuid)`, deleting it from `acked` (which is consumed),
+ * and `result()` gives the comparison. An arrival that is no longer (or
+ * never was) in the set is a duplicate or an extra: the two cannot be told
+ * apart once the first copy is deleted, and both fail `exact`; they are
+ * reported as duplicated when the uuid was acknowledged (`isAcknowledged`,
+ * e.g. the Idempotency-Key scheme's uuid version), as extra otherwise.
+ */
+export function consumeAgainst(acked, { isAcknowledged = () => false, keep = 20, extraAllowed = 0 } = {}) {
+  const acknowledged = acked.size;
+  let arrived = 0;
+  const again = new Map();
+  return {
+    arrived(uuid) {
+      arrived++;
+      if (acked.delete(uuid)) return;
+      again.set(uuid, (again.get(uuid) ?? 1) + 1);
+    },
+    result() {
+      const missing = [...acked].slice(0, keep);
+      const duplicated = [];
+      const extra = [];
+      for (const [u, n] of again) {
+        if (isAcknowledged(u)) duplicated.push([u, n]);
+        else extra.push(u);
+      }
+      return {
+        acknowledged, arrived, missingCount: acked.size, duplicatedCount: duplicated.length, extraCount: extra.length,
+        missing, duplicated: duplicated.slice(0, keep), extra: extra.slice(0, keep),
+        exact: acked.size === 0 && duplicated.length === 0 && extra.length <= extraAllowed,
+      };
+    },
+  };
+}
+
 /** Map uuid → copies, from an iterable with repeats. */
 export function countCopies(uuids) {
   const m = new Map();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { batchUuids, compareSets, countCopies, createLedger, describeComparison, uuidsOfAnswers } from '../../load/lib/ledger.mjs';
+import { batchUuids, compareSets, consumeAgainst, countCopies, createLedger, describeComparison, uuidsOfAnswers } from '../../load/lib/ledger.mjs';
 import { postBatches, postLoop } from '../../load/lib/post-loop.mjs';
 
 const ids = (n) => Array.from({ length: n }, () => randomUUID());
@@ -46,6 +46,30 @@ describe('compareSets', () => {
     assert.equal(compareSets(new Set(a), arrived, { extraAllowed: 3 }).exact, true);
     assert.equal(compareSets(new Set(a), arrived, { extraAllowed: 2 }).exact, false);
     assert.equal(describeComparison(compareSets(new Set(a), arrived)), '3 unacknowledged extra');
+  });
+});
+
+describe('consumeAgainst (one set in memory, for millions)', () => {
+  const isV5 = (u) => u[14] === '5';
+  const run = (acked, arrivals) => {
+    const c = consumeAgainst(new Set(acked), { isAcknowledged: isV5 });
+    for (const u of arrivals) c.arrived(u);
+    return c.result();
+  };
+  const a = batchUuids('p', 'k', 'x', 100);
+
+  test('the same set is exact', () => {
+    assert.equal(run(a, a).exact, true);
+  });
+
+  test('one loss, one duplicate, one extra: each caught and named', () => {
+    const lost = run(a, a.slice(1));
+    assert.deepEqual([lost.exact, lost.missingCount, lost.missing[0]], [false, 1, a[0]]);
+    const dup = run(a, [...a, a[7]]);
+    assert.deepEqual([dup.exact, dup.duplicatedCount, dup.duplicated[0]], [false, 1, [a[7], 2]]);
+    const extra = randomUUID();
+    const ext = run(a, [...a.slice(1), extra]);
+    assert.deepEqual([ext.exact, ext.missingCount, ext.extraCount, ext.extra[0], ext.arrived], [false, 1, 1, extra, 100]);
   });
 });
 
