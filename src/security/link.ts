@@ -7,10 +7,11 @@
  *   --ingest (kept out of the URL undici connects to, never logged).
  * - TLS: the stage's certificate must chain to --ingest-ca (else the system
  *   CAs); --ingest-cert/--ingest-key are presented for mutual TLS.
- * - gzip: auto (the default) gzips until the stage shows it cannot read
- *   gzip (415, or a 400/500 about the body's JSON or UTF-8: what a Go
- *   rtbeat or an older Spillway answers), then sends that batch and every
- *   later one plain; on and off force it.
+ * - gzip: auto (the default) sends plain JSON until the stage's answer
+ *   carries `Accept-Encoding: gzip` (RFC 7694; a Spillway stage sends it, a
+ *   Go rtbeat does not), then gzips; should the stage then refuse gzip (415,
+ *   or a 400/500 about the body's JSON or UTF-8), that batch is sent again
+ *   plain and so is every later one. on gzips from the first batch; off never.
  *
  * Read in the main thread at start (checkLink, so a bad file exits 2 with
  * one line) and again in each forwarder thread (linkOptions).

@@ -50,7 +50,7 @@ export const SECURITY_FLAGS: readonly OptionSpec[] = [
   opt('ingestCa', 'ingest-ca', 'string', '', "edge: PEM CA file the stage's certificate must chain to"),
   opt('ingestCert', 'ingest-cert', 'string', '', 'edge: PEM client certificate presented to the stage'),
   opt('ingestKey', 'ingest-key', 'string', '', 'edge: PEM private key of --ingest-cert'),
-  opt('ingestGzip', 'ingest-gzip', 'string', 'auto', 'edge: gzip batches to the stage: auto (until the stage refuses gzip), on, off', {
+  opt('ingestGzip', 'ingest-gzip', 'string', 'auto', 'edge: gzip batches to the stage: auto (once the stage answers Accept-Encoding: gzip), on, off', {
     choices: ['auto', 'on', 'off'],
   }),
 ];

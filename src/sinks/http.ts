@@ -34,7 +34,8 @@ export class HttpSink implements Sink {
     const url = new URL(opts.url);
     this.path = url.pathname + url.search;
     this.authorization = opts.link?.authorization;
-    this.zip = opts.link !== undefined && opts.link.gzip !== 'off';
+    // auto starts plain and gzips once the stage says it reads gzip (Accept-Encoding, RFC 7694).
+    this.zip = opts.link?.gzip === 'on';
     this.gzipAuto = opts.link?.gzip === 'auto';
     this.pool = new Pool(url.origin, {
       connections: opts.connections,
@@ -61,6 +62,7 @@ export class HttpSink implements Sink {
       throw new DeliveryError(`POST ${this.path}: ${(e as Error).message}`);
     }
     const text = await res.body.text().catch(() => '');
+    if (!zipped && this.gzipAuto && !this.zip && /\bgzip\b/i.test(String(res.headers['accept-encoding'] ?? ''))) this.zip = true;
     if (zipped && this.gzipAuto && refusesGzip(res.statusCode, text)) {
       // A stage that cannot read gzip (a Go rtbeat, an older Spillway): plain from now on.
       this.zip = false;

@@ -26,6 +26,8 @@ export interface StageContext {
 }
 
 const RETRY_AFTER: [string, string][] = [['Retry-After', '1']];
+/** RFC 7694: tells a Spillway edge (--ingest-gzip auto) that this stage reads gzip batches. */
+const ACCEPTS_GZIP: [string, string][] = [['Accept-Encoding', 'gzip']];
 
 function clientIp(res: HttpResponse, req: HttpRequest): string {
   const forwarded = req.getHeader('x-forwarded-for').split(',')[0]!.trim();
@@ -55,7 +57,7 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
     }
     const n = batch.messages.length;
     metrics.messagesParsed.inc(n);
-    if (n === 0) return ok(ex);
+    if (n === 0) return ok(ex, {}, ACCEPTS_GZIP);
     inflightBytes += body.length;
     inflightBatches++;
     metrics.currentAcks.inc(n);
@@ -64,7 +66,7 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
       .then(
         () => {
           metrics.acksReceived.inc(n);
-          ok(ex);
+          ok(ex, {}, ACCEPTS_GZIP);
         },
         (e: Error) => {
           metrics.timeouts.inc();
