@@ -14,9 +14,9 @@ async function deadUrl() {
   return `http://127.0.0.1:${await freePort()}`;
 }
 
-async function edge(t, ingest, extra = []) {
+async function edge(t, ingest, extra = [], env = {}) {
   const dir = tempDir('spillway-canary-');
-  const d = await startDaemon('edge', ['--path', dir, '--ingest', ingest, '--interval', '0.1', '--retry-max', '0.5', ...extra]);
+  const d = await startDaemon('edge', ['--path', dir, '--ingest', ingest, '--interval', '0.1', '--retry-max', '0.5', ...extra], { env });
   t.after(async () => {
     await d.kill();
     removeDir(dir);
@@ -194,4 +194,39 @@ test('canary: Secrets as files: ES_API_KEY_FILE goes to Elasticsearch, --token-f
   assert.equal(posts.length, 1);
   assert.equal(posts[0].headers.authorization, 'Bearer edge-token-123');
   assert.doesNotMatch(r.stdout + r.stderr, /c2VjcmV0|edge-token/);
+});
+
+test('canary with bearer tokens as deploy/kubernetes/components/auth wires them: passes with its token, "edge refused: 401" without', async (t) => {
+  if (!(await requireElasticsearch(t))) return;
+  const idx = testIndex('spillway-canary');
+  t.after(() => idx.cleanup());
+  const dir = tempDir('spillway-canary-tokens-');
+  t.after(() => removeDir(dir));
+  const { writeFileSync } = await import('node:fs');
+  const canaryToken = 'canary-token-0123456789abcdef';
+  const ingestToken = 'ingest-token-0123456789abcdef';
+  writeFileSync(join(dir, 'rx-tokens'), `# the canary may post as producer canary only\n${canaryToken} canary\n`);
+  writeFileSync(join(dir, 'in-tokens'), `${ingestToken}\n`);
+  writeFileSync(join(dir, 'ingest-token'), `${ingestToken}\n`);
+  writeFileSync(join(dir, 'canary-token'), `${canaryToken}\n`);
+  const beat = await startDaemon('beat', ['--es', ES_URL, '--index', idx.pattern], { env: { SPILLWAY_IN_AUTH_TOKENS: join(dir, 'in-tokens') } });
+  t.after(() => beat.kill());
+  await waitFor('beat ready', async () => (await fetch(`${beat.url}/readyz`)).ok, { timeoutMs: 30_000 });
+  const e = await edge(t, `${beat.url}/in`, [], {
+    SPILLWAY_AUTH_TOKENS: join(dir, 'rx-tokens'),
+    SPILLWAY_INGEST_TOKEN_FILE: join(dir, 'ingest-token'),
+  });
+  const args = ['canary', '--url', e.url, '--es', ES_URL, '--index', idx.pattern, '--timeout', '30'];
+  const ok = await runCli([...args, '--token-file', join(dir, 'canary-token')], { timeoutMs: 60_000 });
+  assert.equal(ok.code, 0, ok.stderr);
+  const { uuid } = JSON.parse(ok.stdout);
+  const refused = await runCli(args, { timeoutMs: 60_000 });
+  assert.equal(refused.code, 1, refused.stdout);
+  const err = lines(refused.stderr);
+  assert.equal(err.length, 1, refused.stderr);
+  assert.match(err[0], /^spillway canary: FAIL edge refused: POST \S+: 401 /);
+  // Only the canary with its token got in.
+  await es(`/${idx.all}/_refresh`, { method: 'POST' });
+  const found = await es(`/${idx.all}/_search?size=10`);
+  assert.deepEqual(found.body.hits.hits.map((h) => h._id), [uuid]);
 });

@@ -62,7 +62,9 @@ async function effectiveConfig(objs, workload, container, t) {
   const dir = tempDir('spillway-deploy-');
   t.after(() => removeDir(dir));
   writeFileSync(join(dir, file), cm.data[file]);
+  // The image's ENV, then the container's literal env (SPILLWAY_* win over the file).
   const env = Object.fromEntries(imageEnv());
+  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
   const r = await runCli([container.args[0], '--config', join(dir, file), '--print-config'], { env });
   assert.equal(r.code, 0, `${cm.metadata.name}/${file} refused by the parser: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -150,6 +152,21 @@ for (const overlay of overlays) {
         assert.equal(d.spec.persistentVolumeClaimRetentionPolicy?.whenScaled, 'Retain', `${name}: a backlog survives a scale-down`);
         if (cfg.config.maxBytes > 0) {
           assert.ok(cfg.config.maxBytes < quantity(claim.spec.resources.requests.storage), `${name}: --max-bytes below the volume size`);
+        }
+      }
+      // Every file the config names (tokens, TLS) is on a mounted volume; a
+      // Secret volume's Secret exists and has that key.
+      for (const key of ['authTokens', 'inAuthTokens', 'ingestTokenFile', 'tlsCert', 'tlsKey', 'tlsCa', 'ingestCa', 'ingestCert', 'ingestKey']) {
+        const p = cfg.config[key];
+        if (!p) continue;
+        const m = c.volumeMounts.find((v) => p.startsWith(v.mountPath + '/'));
+        assert.ok(m, `${name}: --${key} ${p} is on a mounted volume`);
+        const vol = pod.volumes.find((v) => v.name === m.name);
+        if (vol.secret) {
+          const secret = find(objs, 'Secret', vol.secret.secretName);
+          assert.ok(secret, `${name}: Secret ${vol.secret.secretName}`);
+          const k = p.slice(m.mountPath.length + 1);
+          assert.ok(k in (secret.stringData ?? secret.data ?? {}), `${name}: Secret ${secret.metadata.name} has ${k}`);
         }
       }
       if (role === 'edge') {
