@@ -5,7 +5,8 @@
 //   - an rxtx queue file at -path is reported at start; -cpuprofile and
 //     -memprofile write their files at stop;
 //   - a minimal rtbeat.yml pointing at the local Elasticsearch delivers end to
-//     end through `spillway beat -c`;
+//     end through `spillway beat -c`, and one with libbeat's output.file
+//     writes NDJSON files;
 //   - a bad file (YAML syntax, unknown output.*, missing ${VAR}, bad --config)
 //     exits 2 with one line naming the key or the file.
 // Elasticsearch is needed by the end-to-end test only (it fails under CI when
@@ -217,6 +218,30 @@ describe("rtbeat's YAML: spillway beat -c", () => {
     assert.equal(doc._source.rxtxMsg.uuid, messages[0].uuid, "rtbeat's fields: rxtxMsg, type, clientIp");
     assert.ok('clientIp' in doc._source);
     assert.equal((await beat.stop()).code, 0);
+  });
+
+  test("libbeat's output.file writes every message, with rtbeat's fields, as NDJSON", { timeout: 60_000 }, async (t) => {
+    const dir = tempDir('dropin-file-');
+    t.after(() => removeDir(dir));
+    const port = await freePort();
+    const file = join(dir, 'rtbeat.yml');
+    writeFileSync(file, `rtbeat:\n  port: "${port}"\noutput.file:\n  path: "${dir}/out"\n  filename: rtbeat\n  number_of_files: 7\n`);
+    const beat = await spawnSpillway(['beat', '-c', file, '-e'], port);
+    t.after(() => beat.kill());
+    const now = new Date().toISOString();
+    const messages = Array.from({ length: 10 }, (_, i) => ({
+      seq: `20261130${String(i).padStart(11, '0')}`, time: now, uuid: randomUUID(), producer: 'dropin', label: '/file', key: 'k', payload: { i },
+    }));
+    const r = await fetch(`${beat.url}/in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: randomUUID(), size: 10, messages }) });
+    assert.equal(r.status, 200, await r.text());
+    assert.equal((await beat.stop()).code, 0);
+    const files = readdirSync(join(dir, 'out'));
+    assert.ok(files.length > 0 && files.every((f) => f.startsWith('rtbeat-beat-')), `files: ${files}`);
+    const lines = files.flatMap((f) => readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter(Boolean)).map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((d) => d.rxtxMsg.uuid).sort(), messages.map((m) => m.uuid).sort());
+    assert.ok(lines.every((d) => d.type === 'rtbeat' && 'clientIp' in d && d['@timestamp'] === now));
+    const warn = beat.logs().split('\n').filter((l) => l.includes('"level":40')).map((l) => JSON.parse(l).msg);
+    assert.ok(warn.includes('rtbeat.yml: not supported by Spillway, ignored: output.file.number_of_files'), warn.join('\n'));
   });
 
   test('bad files exit 2 with one line naming the key or the file', { timeout: 60_000 }, async (t) => {
