@@ -22,7 +22,7 @@ import { buildOutputs, combine, type Built } from '../sinks/registry.js';
 import type { Health } from '../sinks/types.js';
 import { registerStageRoutes } from '../stage/in-route.js';
 import { SeqAllocator, parseSeq, timeSeed } from '../store/seq.js';
-import { highestSeq, openShards, prepareDirectory, type Shard } from '../store/shards.js';
+import { highestSeq, openShards, prepareDirectory, refuseStrandedShards, type Shard } from '../store/shards.js';
 import { StoreState } from '../store/state.js';
 import { WriteQueue } from '../store/write-queue.js';
 import type { WriterData } from '../workers/writer-protocol.js';
@@ -200,6 +200,7 @@ function startStore(
   outputMetrics: OutputMetrics, stageMetrics: StageMetrics | undefined, isClosing: () => boolean,
 ): RunningStore {
   prepareDirectory(config.path);
+  refuseStrandedShards(config);
   const dbs: Shard[] = openShards(config);
   const seqBuffer = SeqAllocator.createShared();
   const seqs = new SeqAllocator(seqBuffer);

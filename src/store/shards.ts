@@ -12,7 +12,7 @@
  * measured reason: 0.33 ms per commit against 1.8 ms with overlappingSync
  * plus awaiting `flushed`).
  */
-import { accessSync, closeSync, constants, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
 import { checkLmdbHeader } from './lmdb-header.js';
@@ -103,6 +103,36 @@ function checkShardFile(file: string): void {
  * would otherwise copy each into a Buffer only to unpack it.
  */
 export type DecodedShard = RootDatabase<RecordFields, string>;
+
+/**
+ * Refuse to start when shard files beyond `--shards` hold messages: started
+ * with fewer shards than a store was written with, those messages would sit
+ * in files no thread opens, never delivered and never reported. A file past
+ * the count that is empty (drained before the change) is no obstacle.
+ */
+export function refuseStrandedShards(loc: StoreLocation): void {
+  const pattern = new RegExp(`^${loc.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-(\\d{2,})\\.mdb$`);
+  const stranded: string[] = [];
+  for (const entry of readdirSync(loc.path)) {
+    const m = pattern.exec(entry);
+    if (!m || Number(m[1]) < loc.shards) continue;
+    const file = join(loc.path, entry);
+    checkShardFile(file);
+    const db = open<Buffer, string>({ path: file, noSubdir: true, encoding: 'binary', readOnly: true });
+    try {
+      const n = entryCount(db);
+      if (n > 0) stranded.push(`${entry} (${n} messages)`);
+    } finally {
+      db.close();
+    }
+  }
+  if (stranded.length > 0) {
+    throw new StoreOpenError(
+      `--shards ${loc.shards} leaves messages in ${stranded.join(', ')} that no forwarder would read; ` +
+        `start with the --shards the store was written with until it drains, then change it`,
+    );
+  }
+}
 
 export function openShards(loc: StoreLocation): Shard[];
 export function openShards(loc: StoreLocation, opts: { decode: true }): DecodedShard[];
