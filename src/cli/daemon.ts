@@ -103,7 +103,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
 
   async function teardown(): Promise<void> {
     outputs?.stopHealth();
-    const deadline = Date.now() + config.shutdownTimeout * 1000 * 0.8;
+    const deadline = Date.now() + config.ms.shutdownTimeout * 0.8;
     await store?.stop(deadline);
     await outputs?.close();
   }
@@ -114,7 +114,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       closing = true;
       uws.us_listen_socket_close(token as never);
       securityOf(app)?.close();
-      await stage?.drain(Date.now() + config.shutdownTimeout * 1000 * 0.5);
+      await stage?.drain(Date.now() + config.ms.shutdownTimeout * 0.5);
       await teardown();
       log.info('stopped');
     },
@@ -282,7 +282,7 @@ function startStore(
     state: st, queue, metrics: em, forwarders,
     async stop(deadline) {
       clearInterval(sampler);
-      const settle = new Promise((r) => setTimeout(r, config.shutdownTimeout * 1000 * 0.4).unref());
+      const settle = new Promise((r) => setTimeout(r, config.ms.shutdownTimeout * 0.4).unref());
       await Promise.race([queue.idle(), settle]);
       await forwarders.stop(deadline);
       await pool.destroy();

@@ -13,9 +13,18 @@ export const ROLES: readonly Role[] = ['all', 'edge', 'beat'];
 
 export type Overflow = 'refuse' | 'drop-oldest';
 
+/**
+ * Settings given in seconds (flags, files, environment). parse.ts converts
+ * each once into `config.ms` (milliseconds), which is what the code reads.
+ */
+export const SECONDS = ['interval', 'txTimeout', 'retryMax', 'ackTimeout', 'shutdownTimeout', 'fileRotateInterval'] as const;
+export type Millis = Record<(typeof SECONDS)[number], number>;
+
 /** Each output's own fields (--output, --es, --opensearch, --file-path, …) come from src/sinks/<name>/options.ts. */
 export interface Config extends OutputsConfig {
   role: Role;
+  /** The SECONDS settings in milliseconds, converted once at parse. */
+  ms: Millis;
   host: string;
   port: number;
   path: string;

@@ -14,7 +14,7 @@ import { loadBeatConfig, type Credentials, type FileValue } from './beat.js';
 import { convert } from './convert.js';
 import { ConfigError } from './errors.js';
 import { loadConfigFile } from './file.js';
-import { OPTIONS, ROLES, type Config, type OptionSpec, type Role } from './options.js';
+import { OPTIONS, ROLES, SECONDS, type Config, type Millis, type OptionSpec, type Role } from './options.js';
 import { findRxtxData, RXTX_DEFAULTS, rxtxDataWarning, rxtxPathDirectory } from './rxtx.js';
 
 export { ConfigError } from './errors.js';
@@ -229,6 +229,7 @@ function validate(c: Config, sources: Record<string, string>): void {
     throw new ConfigError((e as Error).message);
   }
   c.forwarders = Math.min(c.forwarders, c.shards);
+  c.ms = Object.fromEntries(SECONDS.map((k) => [k, Math.round(c[k] * 1000)])) as Millis;
 }
 
 /** URLs without user:password@, for printing. */

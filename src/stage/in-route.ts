@@ -62,7 +62,7 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
     inflightBatches++;
     metrics.currentAcks.inc(n);
     ctx.sink
-      .deliver(batch.messages, { batchUuid: batch.uuid, deadline: Date.now() + config.ackTimeout * 1000, clientIp: ip })
+      .deliver(batch.messages, { batchUuid: batch.uuid, deadline: Date.now() + config.ms.ackTimeout, clientIp: ip })
       .then(
         () => {
           metrics.acksReceived.inc(n);

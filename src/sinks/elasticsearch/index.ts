@@ -15,7 +15,7 @@ export const elasticsearch: OutputDef = {
     const client = createClient({ nodes: c.es });
     const sink = new ElasticsearchSink({
       client, index: c.index, dlqIndex: c.dlqIndex, bulkBytes: c.bulkBytes, concurrency: c.bulkConcurrency,
-      clientIp: ctx.clientIp, retryCapMs: c.retryMax * 1000, events: ctx.events,
+      clientIp: ctx.clientIp, retryCapMs: c.ms.retryMax, events: ctx.events,
     });
     const health = new IndexReadiness({
       label: 'Elasticsearch',

@@ -43,7 +43,7 @@ export const file: OutputDef = {
   build(c: Config, ctx: OutputContext): BuiltOutput {
     return {
       sink: new FileSink({
-        pattern: c.filePath, rotateBytes: c.fileRotateBytes, rotateIntervalMs: c.fileRotateInterval * 1000,
+        pattern: c.filePath, rotateBytes: c.fileRotateBytes, rotateIntervalMs: c.ms.fileRotateInterval,
         mode: parseInt(c.fileMode, 8), writer: ctx.writer ?? 'w', clientIp: ctx.clientIp, events: ctx.events,
       }),
       health: new DirectoryHealth(c.filePath),

@@ -19,7 +19,7 @@ export const opensearch: OutputDef = {
     const client = createOpenSearchClient(c.opensearch);
     const sink = new BulkSink(opensearchTransport(client), {
       index: c.opensearchIndex, dlqIndex: c.opensearchDlqIndex, bulkBytes: c.bulkBytes, concurrency: c.bulkConcurrency,
-      clientIp: ctx.clientIp, retryCapMs: c.retryMax * 1000, events: ctx.events,
+      clientIp: ctx.clientIp, retryCapMs: c.ms.retryMax, events: ctx.events,
     });
     const events = new IndexPattern(c.opensearchIndex);
     const dlq = new IndexPattern(c.opensearchDlqIndex);
