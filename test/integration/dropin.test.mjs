@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { test, describe } from 'node:test';
 import { freePort, MAIN, removeDir, runCli, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
@@ -266,6 +267,38 @@ describe("rtbeat's YAML: spillway beat -c", () => {
     const missing = await cli(['--config', join(dir, 'nope.yml')]);
     assert.equal(missing.code, 2);
     assert.equal(missing.stderr, `spillway: ${join(dir, 'nope.yml')}: cannot read (ENOENT)\n`);
+  });
+
+  test("the YAML's credentials reach Elasticsearch: username/password as Basic, api_key as ApiKey", { timeout: 60_000 }, async (t) => {
+    const dir = tempDir('dropin-cred-');
+    t.after(() => removeDir(dir));
+    // A recording stand-in for Elasticsearch: it only has to see the requests' Authorization header.
+    const seen = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
+      res.end(JSON.stringify({ version: { number: '8.19.0' }, cluster_name: 'x', status: 'green', acknowledged: true }));
+    });
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise((r) => (server.closeAllConnections(), server.close(r))));
+    const host = `127.0.0.1:${server.address().port}`;
+    for (const [auth, want] of [
+      ['  username: "${ES_USER_FOR_DROPIN}"\n  password: pw-dropin\n', `Basic ${Buffer.from('elastic:pw-dropin').toString('base64')}`],
+      ['  api_key: "kid:ksecret"\n', `ApiKey ${Buffer.from('kid:ksecret').toString('base64')}`],
+    ]) {
+      seen.length = 0;
+      const port = await freePort();
+      const file = join(dir, 'rtbeat.yml');
+      writeFileSync(file, `rtbeat.port: "${port}"\noutput.elasticsearch:\n  hosts: ["${host}"]\n  index: "cred-%{+yyyy.MM.dd}"\n${auth}setup.ilm.enabled: false\n`);
+      const beat = await spawnSpillway(['beat', '-c', file], port, { env: { ES_USER_FOR_DROPIN: 'elastic' } });
+      try {
+        await waitFor('a request to Elasticsearch', () => seen.length > 0, { timeoutMs: 20_000 });
+        assert.deepEqual([...new Set(seen)], [want]);
+        assert.ok(!beat.logs().includes('pw-dropin') && !beat.logs().includes('ksecret'), 'credentials are not logged');
+      } finally {
+        await beat.kill();
+      }
+    }
   });
 
   test('--print-config redacts secrets from the YAML', async (t) => {
