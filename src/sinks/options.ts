@@ -39,7 +39,14 @@ export function outputOptions(name: string): OutputOptions | undefined {
  * output is not chosen, so its errors name only the setting).
  */
 export function checkOutputs(c: Config, name: SettingName = (_key, flag) => flag): void {
-  if (c.role === 'edge') c.outputs = ['http'];
+  if (c.role === 'edge') {
+    // Edge mode's one output is the link to --ingest; naming another is a mistake, not a wish to ignore.
+    const named = c.outputs.filter((o) => o !== 'elasticsearch' && o !== 'http');
+    if (named.length > 0) {
+      throw new Error(`${name('outputs', '--output')}: edge mode forwards to --ingest only; run all or beat for "${named[0]}"`);
+    }
+    c.outputs = ['http'];
+  }
   const seen = new Set<string>();
   for (const output of c.outputs) {
     const o = c.role === 'edge' ? httpOptions : OUTPUT_OPTIONS.find((x) => x.name === output);

@@ -12,6 +12,7 @@ const cases = [
   [['all', '--output', 'file', '--file-path', ''], /^spillway: output file: --file-path: must not be empty$/],
   [['all', '--output', 'file', '--file-mode', 'rw-r--r--'], /^spillway: output file: --file-mode: .* is not an octal mode/],
   [['all', '--output', 'elasticsearch,opensearch', '--opensearch-index', 'Bad/Name'], /^spillway: output opensearch: --opensearch-index: /],
+  [['edge', '--output', 'opensearch'], /^spillway: --output: edge mode forwards to --ingest only; run all or beat for "opensearch"$/],
 ];
 
 for (const [args, pattern] of cases) {
