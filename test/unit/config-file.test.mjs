@@ -91,8 +91,8 @@ describe('--config: every flag through the file', () => {
       if (o.kind === 'bool') flags.push(want ? `--${o.flag}` : `--no-${o.flag}`);
       else flags.push(`--${o.flag}`, o.kind === 'list' ? want.join(',') : String(want));
     }
-    const fromFile = parse(['edge', '--config', file(lines.join('\n'))]).config;
-    const fromFlags = parse(['edge', ...flags]).config;
+    const fromFile = parse(['all', '--config', file(lines.join('\n'))]).config;
+    const fromFlags = parse(['all', ...flags]).config;
     assert.deepEqual(fromFile, fromFlags);
   });
 
