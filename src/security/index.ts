@@ -76,6 +76,9 @@ export function createApp(uws: typeof UWS, config: Config, log: Logger, registry
   } else {
     log.info({ rxTokens: rxTokens?.size, inTokens: inTokens?.size, rateLimit: config.rateLimit || undefined }, 'bearer tokens required');
   }
+  for (const [table, flag] of [[rxTokens, '--auth-tokens'], [inTokens, '--in-auth-tokens']] as const) {
+    if (table?.size === 0) log.warn(`${flag} lists no token: every request is refused (401) until the file has tokens and SIGHUP rereads it`);
+  }
 
   const reload = () => {
     const again = (guard: IntakeGuard | undefined, file: string, flag: string) => {
