@@ -87,3 +87,41 @@ test('elasticsearch + opensearch + file, OpenSearch away: the others deliver wit
   assert.equal(o.file.delivered, TOTAL);
   assert.equal(o.opensearch.delivered, TOTAL);
 });
+
+test('beat --output elasticsearch,file: /in answers 200 once both have the batch; not ready while one is away', { timeout: 120_000 }, async (t) => {
+  if (!(await requireElasticsearch(t))) return;
+  const esIdx = testIndex();
+  const out = tempDir('spillway-files-');
+  const proxy = await startCutProxy(ES_URL);
+  const d = await startDaemon('beat', [
+    '--output', 'elasticsearch,file', '--es', proxy.url, '--index', esIdx.pattern, '--file-path', `${out}/in.ndjson`,
+  ]);
+  t.after(async () => {
+    await d.kill();
+    await proxy.close();
+    removeDir(out);
+    await esIdx.cleanup();
+  });
+  await waitFor('ready', async () => (await fetch(`${d.url}/readyz`)).ok);
+  const messages = Array.from({ length: 100 }, (_, i) => ({
+    seq: String(2_000_000_000_000_000_000n + BigInt(i)), time: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, i)).toISOString(),
+    uuid: crypto.randomUUID(), producer: 'p', key: 'k', label: 'l', payload: { i },
+  }));
+  const body = JSON.stringify({ uuid: crypto.randomUUID(), size: messages.length, messages });
+  const r = await fetch(`${d.url}/in`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  assert.equal(r.status, 200, await r.text());
+  const uuids = new Set(messages.map((m) => m.uuid));
+  const none = { missing: [], extra: [], duplicates: [] };
+  assert.deepEqual(compareSets(uuids, await allIds(esIdx.all, ES_URL)), none, 'elasticsearch');
+  assert.deepEqual(compareSets(uuids, readEvents(out).uuids), none, 'file');
+
+  proxy.cut();
+  const why = await waitFor('not ready while Elasticsearch is away', async () => {
+    const res = await fetch(`${d.url}/readyz`);
+    return res.status === 503 ? res.text() : undefined;
+  }, { timeoutMs: 20_000 });
+  assert.match(why, /output elasticsearch: Elasticsearch unreachable/);
+  const refused = await fetch(`${d.url}/in`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  assert.equal(refused.status, 503);
+  assert.deepEqual(compareSets(uuids, readEvents(out).uuids), none, 'a refused batch reaches no output');
+});
