@@ -49,7 +49,12 @@ interface Batch {
   uuid: string;
   keys: string[];
   messages: StoredMessage[];
+  /** uuids of its messages that an Idempotency-Key made (v5), which another message may share. */
+  keyed?: string[];
 }
+
+/** A v5 uuid (made from an Idempotency-Key) has '5' as its version digit; random ones have '4'. */
+const isKeyed = (uuid: string): boolean => uuid.charCodeAt(14) === 53;
 
 /** The batch being filled: records read from the shard, not yet handed to the sink. */
 interface Filling extends Batch {
@@ -68,6 +73,8 @@ export class ShardDrainer {
   /** Batches handed to the sink and not finished, oldest first. */
   private readonly unfinished: Batch[] = [];
   private headChanged: (() => void)[] = [];
+  /** Keyed uuids held by unfinished batches, with how many batches hold each. */
+  private readonly keyedInFlight = new Map<string, number>();
   private readonly stop = new AbortController();
   private readonly hardStop = new AbortController();
 
@@ -98,8 +105,14 @@ export class ShardDrainer {
       }
       this.filling = emptyBatch();
       const batch: Batch = { uuid: randomUUID(), keys: b.keys, messages: b.messages };
+      // Two copies of one Idempotency-Key in two batches sent at once could be
+      // indexed in either order; a batch sharing a keyed uuid with an older
+      // unfinished one goes only when every older batch is delivered, so the
+      // first body stored wins. Random (v4) uuids never share: no cost then.
+      const waits = this.registerKeyed(batch);
       this.unfinished.push(batch);
-      const p = this.send(batch).finally(() => {
+      const go = waits ? this.oldest(batch).then(() => this.send(batch)) : this.send(batch);
+      const p = go.finally(() => {
         this.running.delete(p);
         this.finished(batch);
       });
@@ -150,7 +163,25 @@ export class ShardDrainer {
     }
   }
 
+  /** Note the batch's keyed uuids; true when an unfinished batch already holds one of them. */
+  private registerKeyed(batch: Batch): boolean {
+    let shared = false;
+    for (const m of batch.messages) {
+      if (!isKeyed(m.uuid)) continue;
+      (batch.keyed ??= []).push(m.uuid);
+      const n = this.keyedInFlight.get(m.uuid) ?? 0;
+      if (n > 0) shared = true;
+      this.keyedInFlight.set(m.uuid, n + 1);
+    }
+    return shared;
+  }
+
   private finished(batch: Batch): void {
+    for (const uuid of batch.keyed ?? []) {
+      const n = this.keyedInFlight.get(uuid)! - 1;
+      if (n === 0) this.keyedInFlight.delete(uuid);
+      else this.keyedInFlight.set(uuid, n);
+    }
     const i = this.unfinished.indexOf(batch);
     if (i >= 0) this.unfinished.splice(i, 1);
     if (i === 0) for (const wake of this.headChanged.splice(0)) wake();
@@ -175,6 +206,8 @@ export class ShardDrainer {
           batchUuid: batch.uuid,
           deadline: Date.now() + this.o.deliverTimeoutMs,
           signal: hard,
+          // An output's own retries also wait for the shard's older batches.
+          beforeRetry: () => this.oldest(batch),
         });
       } catch (e) {
         this.o.onFailed(batch.messages.length, (e as Error).message);

@@ -16,6 +16,13 @@ export interface DeliverOptions {
   signal?: AbortSignal;
   /** The sender's address, for outputs that record it (beat: per /in request). */
   clientIp?: string;
+  /**
+   * An output that retries inside one deliver() awaits this before each
+   * retry (never before the first attempt). The edge's drainer resolves it
+   * once every older batch of the shard is delivered, so that after an
+   * outage a shard's batches land oldest first (docs/durability.md).
+   */
+  beforeRetry?: () => Promise<void>;
 }
 
 export interface Sink {

@@ -156,3 +156,31 @@ test('after an outage a shard retries oldest first: younger batches wait for old
   // While down, only the oldest batch kept retrying (the younger failed once, then waited).
   assert.equal(attempts.filter((a) => a.down && a.first === 'uuid-20').length, 1);
 });
+
+test('a batch sharing an Idempotency-Key uuid (v5) with an older one is sent only after it; v4 batches go at once', async (t) => {
+  const db = new MemoryShard();
+  const keyed = '6f1c2d3e-4b5a-5c6d-8e7f-a1b2c3d4e5f6'; // version digit 5
+  db.add(4);
+  // Records 0 and 2 carry the same keyed uuid (a client's retry); 1 and 3 are random (v4-like).
+  for (const [i, uuid] of [[0, keyed], [1, 'a93cfe42-79c5-4a32-9dc0-6b77b68d0926'], [2, keyed], [3, 'b93cfe42-79c5-4a32-9dc0-6b77b68d0926']]) {
+    db.rows.get(String(i).padStart(19, '0'))[1] = uuid;
+  }
+  const events = [];
+  const sink = {
+    async deliver(messages) {
+      const id = messages.map((m) => m.payloadJson).join('');
+      events.push(`start ${id}`);
+      // The first batch is slow: a free-for-all would start the third before it ends.
+      await new Promise((r) => setTimeout(r, id.includes('"i":0') ? 60 : 1));
+      events.push(`end ${id}`);
+    },
+    async close() {},
+  };
+  const { d, running } = drainer(t, db, sink, { batch: 1, inflight: 3, intervalMs: 1 });
+  await until(() => db.rows.size === 0);
+  d.stopAt(Date.now());
+  await running;
+  const at = (e) => events.indexOf(e);
+  assert.ok(at('end {"i":0}') < at('start {"i":2}'), `the retry's copy went before the first ended: ${events}`);
+  assert.ok(at('start {"i":1}') < at('end {"i":0}'), `a random-uuid batch waited needlessly: ${events}`);
+});

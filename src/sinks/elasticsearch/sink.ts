@@ -127,6 +127,7 @@ export class BulkSink implements Sink {
         this.opts.events?.retried?.(next.length);
         const wait = backoffMs(attempt++, this.opts.retryBaseMs ?? 100, this.opts.retryCapMs ?? 5000);
         await sleep(Math.min(wait, Math.max(0, opts.deadline - Date.now())), opts.signal);
+        await opts.beforeRetry?.();
       }
       pending = next;
     }
