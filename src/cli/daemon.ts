@@ -14,7 +14,7 @@ import { registerEdgeRoutes } from '../front/edge-routes.js';
 import { exchange, fail } from '../front/http.js';
 import { registerOpsRoutes } from '../front/ops-routes.js';
 import { loadUws } from '../front/uws.js';
-import { createApp, securityOf } from '../security/index.js';
+import { createApp, createOpsApp, securityOf } from '../security/index.js';
 import { OutputMetrics } from '../metrics/outputs.js';
 import { EdgeMetrics, StageMetrics, newRegistry } from '../metrics/registry.js';
 import { buildStats } from '../metrics/stats.js';
@@ -74,7 +74,9 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     // All mode stores while an output is away (that is what the store is for); beat cannot.
     return config.role === 'beat' ? outputs?.notReady() : undefined;
   };
-  registerOpsRoutes(app, {
+  // --ops-port: the ops routes on a listener of their own (src/security/), else on the main one.
+  const opsApp = createOpsApp(uws, config);
+  registerOpsRoutes(opsApp ?? app, {
     registry,
     notReady,
     stats: () => buildStats({
@@ -84,6 +86,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     }),
   });
   app.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
+  opsApp?.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
 
   // ---- listen
   // Exclusive: uWS otherwise sets SO_REUSEPORT, and a second Spillway on the
@@ -100,6 +103,20 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
   }
   const port = uws.us_socket_local_port(token as never);
   log.info({ port, host: config.host, outputs: config.outputs }, 'listening');
+  let opsToken: unknown;
+  if (opsApp) {
+    opsToken = await new Promise<unknown>((resolve) =>
+      (opsApp.listen as unknown as (h: string, p: number, o: number, cb: (t: unknown) => void) => void)(
+        config.opsHost, config.opsPort, LIBUS_LISTEN_EXCLUSIVE_PORT, resolve,
+      ),
+    );
+    if (!opsToken) {
+      uws.us_listen_socket_close(token as never);
+      await teardown();
+      throw new ListenError(`cannot listen on ${config.opsHost}:${config.opsPort} for --ops-port (in use, or not allowed)`);
+    }
+    log.info({ port: config.opsPort, host: config.opsHost }, 'ops routes listening (--ops-port)');
+  }
 
   async function teardown(): Promise<void> {
     outputs?.stopHealth();
@@ -113,6 +130,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     async close() {
       closing = true;
       uws.us_listen_socket_close(token as never);
+      if (opsToken) uws.us_listen_socket_close(opsToken as never);
       securityOf(app)?.close();
       await stage?.drain(Date.now() + config.ms.shutdownTimeout * 0.5);
       await teardown();

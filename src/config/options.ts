@@ -60,6 +60,8 @@ export interface Config extends OutputsConfig {
   tlsKey: string;
   tlsCa: string;
   tlsClientAuth: string;
+  opsPort: number;
+  opsHost: string;
   authTokens: string;
   inAuthTokens: string;
   corsOrigins: string[];

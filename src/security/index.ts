@@ -37,6 +37,17 @@ export function securityOf(app: UWS.TemplatedApp): Security | undefined {
 }
 
 /**
+ * The app of --ops-port (/metrics, /stats, /healthz, /readyz off the public
+ * port), with the same TLS as the main listener. Undefined without --ops-port.
+ */
+export function createOpsApp(uws: typeof UWS, config: Config): UWS.TemplatedApp | undefined {
+  if (config.opsPort === 0) return undefined;
+  if (config.opsPort > 65535) throw new Error(`--ops-port: ${config.opsPort} is above 65535`);
+  if (config.opsPort === config.port) throw new Error(`--ops-port ${config.opsPort} is --port: give it a port of its own, or 0`);
+  return createTlsApp(uws, config).app;
+}
+
+/**
  * Create the listener's app with its security. Throws a one-line error
  * (TlsFileError, TokenFileError) for a bad certificate or token file.
  */

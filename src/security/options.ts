@@ -13,6 +13,8 @@ export interface SecurityConfig {
   tlsKey: string;
   tlsCa: string;
   tlsClientAuth: string;
+  opsPort: number;
+  opsHost: string;
   authTokens: string;
   inAuthTokens: string;
   corsOrigins: string[];
@@ -40,6 +42,8 @@ export const SECURITY_FLAGS: readonly OptionSpec[] = [
   opt('tlsClientAuth', 'tls-client-auth', 'string', 'optional', 'with --tls-ca: optional (verify the certificates presented); require is refused: uWebSockets.js cannot enforce it (docs/security.md)', {
     choices: ['optional', 'require'],
   }),
+  opt('opsPort', 'ops-port', 'int', 0, 'serve /metrics /stats /healthz /readyz on this port instead of --port (0: on --port)', { min: 0 }),
+  opt('opsHost', 'ops-host', 'string', '127.0.0.1', 'address of --ops-port'),
   opt('authTokens', 'auth-tokens', 'string', '', 'file of bearer tokens for /rx* (one a line: TOKEN [producer,...]); reread on SIGHUP'),
   opt('inAuthTokens', 'in-auth-tokens', 'string', '', 'file of bearer tokens for /in (one a line); reread on SIGHUP'),
   opt('corsOrigins', 'cors-origins', 'list', ['*'], 'origins browsers may post from, comma-separated (* for any, as rxtx)'),

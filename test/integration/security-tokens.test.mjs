@@ -178,3 +178,22 @@ test('without tokens the intake stays open, rxtx-style CORS, and start-up says s
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /"level":40/);
 });
+
+test('--ops-port: /metrics, /stats, /healthz, /readyz on their own address, gone from the public port', async (t) => {
+  const { freePort, MAIN } = await import('../helpers/daemon.mjs');
+  const { spawn } = await import('node:child_process');
+  const [port, opsPort] = [await freePort(), await freePort()];
+  const child = spawn(process.execPath, [MAIN, 'edge', '--port', String(port), '--host', '127.0.0.1', '--path', join(dir, 'ops'),
+    '--ingest', 'http://127.0.0.1:9/in', '--ops-port', String(opsPort), '--ops-host', '127.0.0.1'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.once('exit', r));
+  t.after(async () => {
+    child.kill('SIGTERM');
+    await exited;
+  });
+  const ops = `http://127.0.0.1:${opsPort}`;
+  await waitFor('the ops port', async () => (await fetch(`${ops}/healthz`).catch(() => undefined))?.status === 200, { timeoutMs: 20_000 });
+  for (const path of ['/metrics', '/stats', '/readyz']) assert.equal((await fetch(`${ops}${path}`)).status, 200, path);
+  for (const path of ['/metrics', '/stats', '/healthz', '/readyz']) assert.equal((await fetch(`http://127.0.0.1:${port}${path}`)).status, 404, path);
+  assert.equal((await fetch(`${ops}/rx/p/k/l`, { method: 'POST', body: '{}' })).status, 404, 'no intake on the ops port');
+  assert.equal((await fetch(`http://127.0.0.1:${port}/rx/p/k/l`, { method: 'POST', body: '{}' })).status, 200);
+});
