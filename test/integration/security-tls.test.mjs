@@ -127,6 +127,34 @@ test('garbage on the TLS port (plain HTTP, random bytes, half a handshake, slowl
   assert.equal(h.status, 200);
 });
 
+test('fuzzed ClientHellos (300 mutations of a real one) never stop the TLS port serving', async () => {
+  const hello = await new Promise((resolve) => {
+    const srv = net.createServer((c) => c.once('data', (d) => { resolve(d); c.destroy(); srv.close(); }));
+    srv.listen(0, '127.0.0.1', () => {
+      const t = tls.connect({ port: srv.address().port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false });
+      t.on('error', () => {});
+    });
+  });
+  // Seeded, so that a failure can be replayed.
+  let seed = 20261130;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  for (let round = 0; round < 300; round += 30) {
+    await Promise.all(Array.from({ length: 30 }, (_, i) => new Promise((resolve) => {
+      const bytes = Buffer.from(hello);
+      const flips = 1 + rand(8);
+      for (let k = 0; k < flips; k++) bytes[rand(bytes.length)] = rand(256);
+      const cut = (round + i) % 3 === 0 ? bytes.subarray(0, rand(bytes.length) + 1) : bytes;
+      const s = net.connect(edge.port, '127.0.0.1', () => s.write(cut));
+      s.on('error', () => {});
+      s.setTimeout(300, () => s.destroy());
+      s.on('close', resolve);
+    })));
+    const r = await post(`{"fuzz":${round}}`, { ca: certs.read('ca.pem') });
+    assert.equal(r.status, 200, `after round ${round}`);
+  }
+  assert.equal(edge.child.exitCode, null);
+});
+
 test('SIGHUP with a new certificate: the old one is served until a restart, and the log says so', async () => {
   const fingerprint = () => new Promise((resolve, reject) => {
     const s = tls.connect({ port: edge.port, host: '127.0.0.1', ca: certs.read('ca.pem') }, () => {
