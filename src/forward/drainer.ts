@@ -53,6 +53,15 @@ interface Batch {
   keyed?: string[];
 }
 
+/**
+ * The wait after a Retry-After: at least what the stage asked, plus up to half
+ * as much again at random, so that edges refused together (a stage under
+ * pressure answers them all at once) do not come back in the same instant.
+ */
+function spread(retryAfterMs: number): number {
+  return retryAfterMs + Math.random() * retryAfterMs * 0.5;
+}
+
 /** A v5 uuid (made from an Idempotency-Key) has '5' as its version digit; random ones have '4'. */
 const isKeyed = (uuid: string): boolean => uuid.charCodeAt(14) === 53;
 
@@ -216,7 +225,7 @@ export class ShardDrainer {
         await this.oldest(batch);
         if (this.stop.signal.aborted) return;
         const retryAfter = (e as { retryAfterMs?: number }).retryAfterMs;
-        await sleep(retryAfter ?? backoffMs(attempt, 100, this.o.retryCapMs), this.stop.signal);
+        await sleep(retryAfter === undefined ? backoffMs(attempt, 100, this.o.retryCapMs) : spread(retryAfter), this.stop.signal);
         continue;
       }
       let removed = 0;

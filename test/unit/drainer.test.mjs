@@ -184,3 +184,23 @@ test('a batch sharing an Idempotency-Key uuid (v5) with an older one is sent onl
   assert.ok(at('end {"i":0}') < at('start {"i":2}'), `the retry's copy went before the first ended: ${events}`);
   assert.ok(at('start {"i":1}') < at('end {"i":0}'), `a random-uuid batch waited needlessly: ${events}`);
 });
+
+test("a stage's Retry-After is waited at least, plus up to half again at random (edges do not return in lockstep)", async (t) => {
+  const db = new MemoryShard();
+  db.add(1);
+  const at = [];
+  const sink = {
+    async deliver() {
+      at.push(performance.now());
+      if (at.length < 8) throw Object.assign(new Error('busy'), { retryAfterMs: 40 });
+    },
+    async close() {},
+  };
+  const { d, running } = drainer(t, db, sink, { inflight: 1, intervalMs: 1 });
+  await until(() => db.rows.size === 0);
+  d.stopAt(Date.now());
+  await running;
+  const waits = at.slice(1).map((x, i) => x - at[i]);
+  for (const w of waits) assert.ok(w >= 39 && w <= 75, `waited ${w.toFixed(1)} ms after Retry-After 40 ms: ${waits}`);
+  assert.ok(Math.max(...waits) - Math.min(...waits) > 2, `waits not spread: ${waits}`);
+});
