@@ -239,7 +239,7 @@ function startStore(
     maxThreads: config.writers,
     idleTimeout: Number.MAX_SAFE_INTEGER,
     // Writers mostly wait on LMDB's commit thread; let one serve several shards.
-    concurrentTasksPerWorker: Math.max(1, Math.ceil((config.shards * TASKS_PER_SHARD) / config.writers)),
+    concurrentTasksPerWorker: Math.max(1, Math.ceil((config.shards * (TASKS_PER_SHARD + 1)) / config.writers)),
     workerData: writerData,
   });
   const queue = new WriteQueue(pool, {

@@ -8,10 +8,10 @@
  * shard), unless the bodies pass `splitBytes` (large /rxb bodies are then
  * spread over several tasks, so several writers parse them). A lone request
  * therefore waits microseconds, not a timer, and a busy front pays one
- * hand-off per turn rather than one per shard. A few
- * tasks per shard may be in flight (`perShard`): one is being committed
- * while the next is parsed; LMDB's single writer per environment orders
- * them, and seqs are assigned inside the transaction.
+ * hand-off per turn rather than one per shard. A shard has `perShard` tasks
+ * in flight, and one more for a large group (see mayTake); LMDB's single
+ * writer per environment orders them, and seqs are assigned inside the
+ * transaction.
  */
 import type { Piscina } from 'piscina';
 import { packItems, unpackOutcome, type ShardGroup, type WriteItem, type WriteOutcome, type WriteResult, type WriteTask } from '../workers/writer-protocol.js';
@@ -46,7 +46,10 @@ export interface WriteQueueOptions {
   maxItems: number;
   /** Most body bytes of one shard in one task (a single larger body still goes alone). */
   maxBytes: number;
-  /** Tasks of one shard in flight at once (seqs are assigned inside the transaction, so order holds). */
+  /**
+   * Tasks of one shard in flight at once, plus one for a large group
+   * (seqs are assigned inside the transaction, so order holds).
+   */
   perShard: number;
   /** Bodies in one task before another starts (default 64 KiB). */
   splitBytes?: number;
@@ -73,7 +76,7 @@ export class WriteQueue {
    */
   submit(shard: number, req: WriteRequest, resolve: (r: WriteResult) => void): void {
     this.pending[shard]!.push({ req, resolve });
-    if (!this.scheduled && this.busy[shard]! < this.opts.perShard) {
+    if (!this.scheduled && this.mayTake(shard)) {
       this.scheduled = true;
       setImmediate(this.flushTurn);
     }
@@ -92,6 +95,22 @@ export class WriteQueue {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
+  /**
+   * May shard `s` take another task now? Up to `perShard` tasks, and one more
+   * when what waits is large (at least `splitBytes` of bodies: /rxb): parsing
+   * such a group takes long enough that it should overlap the commit in
+   * flight, where small /rx groups are better left to grow (decisions.md 15).
+   */
+  private mayTake(s: number): boolean {
+    const busy = this.busy[s]!;
+    if (busy < this.opts.perShard) return true;
+    if (busy > this.opts.perShard) return false;
+    const split = this.opts.splitBytes ?? DEFAULT_SPLIT_BYTES;
+    let bytes = 0;
+    for (const p of this.pending[s]!) if ((bytes += p.req.body.length) >= split) return true;
+    return false;
+  }
+
   private readonly flushTurn = (): void => {
     this.scheduled = false;
     this.flush();
@@ -108,7 +127,7 @@ export class WriteQueue {
     let taskBytes = 0;
     for (let s = 0; s < this.pending.length; s++) {
       const queue = this.pending[s]!;
-      if (queue.length === 0 || this.busy[s]! >= this.opts.perShard) continue;
+      if (queue.length === 0 || !this.mayTake(s)) continue;
       let count = 0;
       let bytes = 0;
       while (count < queue.length && count < this.opts.maxItems) {
