@@ -17,6 +17,21 @@ export interface IndexServer {
   installTemplates(): Promise<void>;
 }
 
+/**
+ * The Elasticsearch client's very first request never settles when the
+ * server accepts the connection and closes it at once (a proxy or load
+ * balancer whose backend is down), whatever its requestTimeout or signal;
+ * later requests fail as they should. Without this bound, start() would
+ * wait forever and the daemon would never listen.
+ */
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class IndexReadiness implements Health {
   private reason: string | undefined;
   private templatesInstalled: boolean;
@@ -65,7 +80,7 @@ export class IndexReadiness implements Health {
     try {
       // Cluster health rather than ping (HEAD /) or info (GET /): the minimal
       // distributions answer those with 405.
-      const status = await this.server.clusterStatus(3000);
+      const status = await withTimeout(this.server.clusterStatus(3000), 4000);
       this.reason = status === 'red' ? `${this.server.label} cluster health is red` : await this.ensureTemplates();
     } catch (e) {
       const err = e as Error & { meta?: { statusCode?: number } };

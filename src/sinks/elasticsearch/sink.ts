@@ -20,6 +20,7 @@ import type { StoredMessage } from '../../store/message.js';
 import { backoffMs, DeliveryError, sleep, type DeliverOptions, type Sink, type SinkEvents } from '../types.js';
 import { createAction, deadLetterDocument, eventDocument, type ItemError } from './documents.js';
 import { IndexPattern } from './index-name.js';
+import { withTimeout } from '../../stage/readiness.js';
 
 export type { SinkEvents } from '../types.js';
 
@@ -38,11 +39,13 @@ export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
 
 export function elasticsearchTransport(client: Client): BulkTransport {
   return {
+    // Bounded a second past its own timeout: the client's first request can
+    // hang forever on a connection closed at once (stage/readiness.ts withTimeout).
     bulk: (body, signal, timeoutMs) =>
-      client.bulk(
+      withTimeout(client.bulk(
         { operations: body as never, filter_path: BULK_FILTER_PATH },
         { signal, requestTimeout: timeoutMs },
-      ) as unknown as Promise<BulkResponse>,
+      ) as unknown as Promise<BulkResponse>, timeoutMs + 1000),
     close: () => client.close(),
   };
 }
