@@ -100,6 +100,10 @@ export class FanoutSink implements Sink {
   async deliver(messages: readonly StoredMessage[], opts: DeliverOptions): Promise<void> {
     const id = opts.batchUuid;
     let mask = this.acked.get(id) ?? 0;
+    // An output's delivery gets the whole budget from when its gate opens:
+    // a wait behind older batches must not leave it a deadline already past
+    // (every batch would then give up without a request, forever).
+    const budget = Math.max(0, opts.deadline - Date.now());
     const failures: { name: string; error: Error }[] = [];
     await Promise.all(
       this.outputs.map(async (o, i) => {
@@ -110,7 +114,7 @@ export class FanoutSink implements Sink {
           return;
         }
         try {
-          await o.sink.deliver(messages, opts);
+          await o.sink.deliver(messages, { ...opts, deadline: Date.now() + budget });
           mask |= 1 << i;
         } catch (e) {
           failures.push({ name: o.name, error: e as Error });

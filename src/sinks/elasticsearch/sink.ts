@@ -39,13 +39,11 @@ export const BULK_FILTER_PATH = 'errors,items.*.status,items.*.error';
 
 export function elasticsearchTransport(client: Client): BulkTransport {
   return {
-    // Bounded a second past its own timeout: the client's first request can
-    // hang forever on a connection closed at once (stage/readiness.ts withTimeout).
     bulk: (body, signal, timeoutMs) =>
-      withTimeout(client.bulk(
+      client.bulk(
         { operations: body as never, filter_path: BULK_FILTER_PATH },
         { signal, requestTimeout: timeoutMs },
-      ) as unknown as Promise<BulkResponse>, timeoutMs + 1000),
+      ) as unknown as Promise<BulkResponse>,
     close: () => client.close(),
   };
 }
@@ -159,9 +157,10 @@ export class BulkSink implements Sink {
     const t0 = performance.now();
     let response: BulkResponse;
     try {
-      response = await this.transport.bulk(
-        chunk.map((op) => op.lines).join(''), opts.signal, Math.max(1000, opts.deadline - Date.now()),
-      );
+      // Bounded a second past its own timeout: a client's first request can
+      // hang forever on a connection closed at once (stage/readiness.ts withTimeout).
+      const timeoutMs = Math.max(1000, opts.deadline - Date.now());
+      response = await withTimeout(this.transport.bulk(chunk.map((op) => op.lines).join(''), opts.signal, timeoutMs), timeoutMs + 1000);
     } catch (e) {
       this.opts.events?.requestFailed?.();
       return { retry: chunk, error: (e as Error).message };
