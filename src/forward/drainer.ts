@@ -164,11 +164,14 @@ export class ShardDrainer {
     return false;
   }
 
-  /** Resolves once `batch` is the oldest unfinished batch, or on stop. */
-  private async oldest(batch: Batch): Promise<void> {
+  /** Resolves once `batch` is the oldest unfinished batch, on stop, or at `deadline` (a Date.now() value). */
+  private async oldest(batch: Batch, deadline = Infinity): Promise<void> {
     const stop = this.stop.signal;
-    while (this.unfinished[0] !== batch && !stop.aborted) {
-      await new Promise<void>((resolve) => this.headChanged.push(resolve));
+    while (this.unfinished[0] !== batch && !stop.aborted && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.headChanged.push(resolve);
+        if (deadline !== Infinity) setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
+      });
     }
   }
 
@@ -211,12 +214,15 @@ export class ShardDrainer {
       if (this.o.dropsPossible || attempt > 0) this.forgetDropped(batch);
       if (batch.keys.length === 0) return;
       try {
+        const deadline = Date.now() + this.o.deliverTimeoutMs;
         await this.o.sink.deliver(batch.messages, {
           batchUuid: batch.uuid,
-          deadline: Date.now() + this.o.deliverTimeoutMs,
+          deadline,
           signal: hard,
-          // An output's own retries also wait for the shard's older batches.
-          beforeRetry: () => this.oldest(batch),
+          // An output's own retries also wait for the shard's older batches,
+          // never past this attempt's deadline (the output then gives up, and
+          // the wait goes on below, holding nothing).
+          beforeRetry: () => this.oldest(batch, deadline),
         });
       } catch (e) {
         this.o.onFailed(batch.messages.length, (e as Error).message);

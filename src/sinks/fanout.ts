@@ -113,13 +113,30 @@ export class FanoutSink implements Sink {
           failures.push({ name: o.name, error: new DeliveryError('busy with older batches until the deadline', 504) });
           return;
         }
+        let held = true;
+        const deadline = Date.now() + budget;
+        // An output's retry may wait for the shard's older batches
+        // (beforeRetry); those may need this output's slot, so it is given
+        // up while waiting and taken again after (holding it would deadlock).
+        const before = opts.beforeRetry;
+        const inner: DeliverOptions = {
+          ...opts,
+          deadline,
+          beforeRetry: before && (async () => {
+            gate.release();
+            held = false;
+            await before();
+            held = await gate.acquire(deadline, opts.signal);
+            if (!held) throw new DeliveryError('busy with older batches until the deadline', 504);
+          }),
+        };
         try {
-          await o.sink.deliver(messages, { ...opts, deadline: Date.now() + budget });
+          await o.sink.deliver(messages, inner);
           mask |= 1 << i;
         } catch (e) {
           failures.push({ name: o.name, error: e as Error });
         } finally {
-          gate.release();
+          if (held) gate.release();
         }
       }),
     );
