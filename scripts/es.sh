@@ -96,7 +96,11 @@ running_pid() {
   [[ -s $PID_FILE ]] || return 1
   pid="$(tr -dc '0-9' <"$PID_FILE")"
   [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'org.elasticsearch' || return 1
+  # No pipe into grep -q: under pipefail, tr's SIGPIPE when grep stops early
+  # would make a live node look dead.
+  local cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ $cmdline == *org.elasticsearch* ]] || return 1
   printf '%s\n' "$pid"
 }
 
@@ -329,7 +333,9 @@ cmd_start() {
       ES_PATH_CONF="$RUN_DIR/config" ES_TMPDIR="$RUN_DIR/tmp" \
       ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP ${SPILLWAY_ES_JAVA_OPTS:-}" \
       "$ES_HOME/bin/elasticsearch" -d -p "$PID_FILE" "${SETTINGS[@]}" \
-      >"$RUN_DIR/logs/console.log" 2>&1); then
+      >"$RUN_DIR/logs/console.log" 2>&1 9>&-); then
+      # 9>&-: the daemonized node must not inherit the lock, or a later stop
+      # would wait on it for the lock's whole timeout.
       log "Elasticsearch failed to start"
       log_tail console.log
       exit 1
