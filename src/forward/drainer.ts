@@ -13,11 +13,14 @@
  * batch uuid, same messages) with capped, jittered backoff, so no delete can
  * ever remove a message that was not acknowledged.
  *
- * Retries go oldest first: a failed batch waits until every older batch of
- * the shard is delivered before it tries again. After an outage the shard's
- * batches therefore land in key order (where two copies of one
- * Idempotency-Key are on disk, the first stored is the one indexed), and a
- * shard probes the sink with one batch, not all of them at once.
+ * Retries go oldest first: a failed batch (and an output's own retry inside
+ * one delivery, through `beforeRetry`) waits until every older batch of the
+ * shard is delivered before it tries again. After an outage the shard's
+ * batches therefore land in key order, and a shard probes the sink with one
+ * batch, not all of them at once. A batch holding an Idempotency-Key uuid
+ * that an older unfinished batch also holds is not sent before that one is
+ * delivered. Together: where two copies of one Idempotency-Key are on disk,
+ * the first stored is the one indexed (docs/durability.md).
  */
 import { randomUUID } from 'node:crypto';
 import { describeCommitError } from '../store/commit-error.js';
@@ -120,7 +123,8 @@ export class ShardDrainer {
       // first body stored wins. Random (v4) uuids never share: no cost then.
       const waits = this.registerKeyed(batch);
       this.unfinished.push(batch);
-      const go = waits ? this.oldest(batch).then(() => this.send(batch)) : this.send(batch);
+      // (Stopped while it waited: it stays on disk and goes after the next start.)
+      const go = waits ? this.oldest(batch).then(() => (signal.aborted ? undefined : this.send(batch))) : this.send(batch);
       const p = go.finally(() => {
         this.running.delete(p);
         this.finished(batch);
