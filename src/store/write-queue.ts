@@ -61,6 +61,8 @@ export interface WriteQueueOptions {
 export class WriteQueue {
   private readonly pending: Pending[][];
   private readonly busy: number[];
+  /** Body bytes waiting per shard (what mayTake weighs). */
+  private readonly pendingBytes: number[];
   private scheduled = false;
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -68,6 +70,7 @@ export class WriteQueue {
   constructor(private readonly pool: Piscina, private readonly opts: WriteQueueOptions) {
     this.pending = Array.from({ length: opts.shards }, () => []);
     this.busy = new Array(opts.shards).fill(0);
+    this.pendingBytes = new Array(opts.shards).fill(0);
   }
 
   /**
@@ -76,6 +79,7 @@ export class WriteQueue {
    */
   submit(shard: number, req: WriteRequest, resolve: (r: WriteResult) => void): void {
     this.pending[shard]!.push({ req, resolve });
+    this.pendingBytes[shard]! += req.body.length;
     if (!this.scheduled && this.mayTake(shard)) {
       this.scheduled = true;
       setImmediate(this.flushTurn);
@@ -105,10 +109,7 @@ export class WriteQueue {
     const busy = this.busy[s]!;
     if (busy < this.opts.perShard) return true;
     if (busy > this.opts.perShard) return false;
-    const split = this.opts.splitBytes ?? DEFAULT_SPLIT_BYTES;
-    let bytes = 0;
-    for (const p of this.pending[s]!) if ((bytes += p.req.body.length) >= split) return true;
-    return false;
+    return this.pendingBytes[s]! >= (this.opts.splitBytes ?? DEFAULT_SPLIT_BYTES);
   }
 
   private readonly flushTurn = (): void => {
@@ -137,6 +138,7 @@ export class WriteQueue {
         count++;
       }
       task.push({ shard: s, batch: queue.splice(0, count), bytes });
+      this.pendingBytes[s]! -= bytes;
       taskBytes += bytes;
       if (taskBytes >= (this.opts.splitBytes ?? DEFAULT_SPLIT_BYTES)) {
         this.dispatch(task, taskBytes);
