@@ -6,7 +6,7 @@
 
 import { OUTPUT_FLAGS, type OutputsConfig } from '../sinks/options.js';
 
-import { SECURITY_FLAGS } from '../security/options.js';
+import { SECURITY_FLAGS, type SecurityConfig } from '../security/options.js';
 
 export type Role = 'all' | 'edge' | 'beat';
 export const ROLES: readonly Role[] = ['all', 'edge', 'beat'];
@@ -21,7 +21,8 @@ export const SECONDS = ['interval', 'txTimeout', 'retryMax', 'ackTimeout', 'shut
 export type Millis = Record<(typeof SECONDS)[number], number>;
 
 /** Each output's own fields (--output, --es, --opensearch, --file-path, …) come from src/sinks/<name>/options.ts. */
-export interface Config extends OutputsConfig {
+/** TLS, tokens, rate limit, CORS and the edge's credentials come from SecurityConfig (src/security/options.ts). */
+export interface Config extends OutputsConfig, SecurityConfig {
   role: Role;
   /** The SECONDS settings in milliseconds, converted once at parse. */
   ms: Millis;
@@ -55,24 +56,6 @@ export interface Config extends OutputsConfig {
   verbose: boolean;
   cpuprofile: string;
   memprofile: string;
-  // TLS, tokens, rate limit, CORS, the edge's credentials: src/security/options.ts
-  tlsCert: string;
-  tlsKey: string;
-  tlsCa: string;
-  tlsClientAuth: string;
-  opsPort: number;
-  opsHost: string;
-  authTokens: string;
-  inAuthTokens: string;
-  corsOrigins: string[];
-  rateLimit: number;
-  rateBurst: number;
-  ingestToken: string;
-  ingestTokenFile: string;
-  ingestCa: string;
-  ingestCert: string;
-  ingestKey: string;
-  ingestGzip: string;
 }
 
 type Kind = 'int' | 'number' | 'string' | 'bool' | 'bytes' | 'list';

@@ -28,14 +28,22 @@ export function esScript(command, env = {}, { signal } = {}) {
   });
 }
 
-export async function requireElasticsearch(t, url = ES_URL) {
-  if (await esUp(url)) return true;
-  const started = await esScript('start');
-  if (started.ok && (await esUp(url))) return true;
-  const why = `Elasticsearch is not reachable at ${url} and scripts/es.sh start failed:\n${started.output.slice(-2000)}`;
+/**
+ * A local server a test needs: up already, or started by its script; under
+ * CI a failure to start fails the test, elsewhere it is skipped with the reason.
+ */
+export async function requireLocalServer(t, { name, url, script, up, start }) {
+  if (await up(url)) return true;
+  const started = await start();
+  if (started.ok && (await up(url))) return true;
+  const why = `${name} is not reachable at ${url} and ${script} start failed:\n${started.output.slice(-2000)}`;
   if (process.env.CI) throw new Error(why);
   t.skip(why);
   return false;
+}
+
+export function requireElasticsearch(t, url = ES_URL) {
+  return requireLocalServer(t, { name: 'Elasticsearch', url, script: 'scripts/es.sh', up: esUp, start: () => esScript('start') });
 }
 
 /** A fresh index pattern for one test, and a function that deletes its indices. */

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ROOT } from './daemon.mjs';
+import { requireLocalServer } from './es.mjs';
 
 export const OS_URL = process.env.OPENSEARCH_TEST_URL ?? `http://127.0.0.1:${process.env.SPILLWAY_OS_PORT ?? 9250}`;
 const SCRIPT = join(ROOT, 'scripts', 'opensearch.sh');
@@ -27,14 +28,8 @@ export function osScript(command, env = {}) {
   });
 }
 
-export async function requireOpenSearch(t, url = OS_URL) {
-  if (await osUp(url)) return true;
-  const started = await osScript('start');
-  if (started.ok && (await osUp(url))) return true;
-  const why = `OpenSearch is not reachable at ${url} and scripts/opensearch.sh start failed:\n${started.output.slice(-2000)}`;
-  if (process.env.CI) throw new Error(why);
-  t.skip(why);
-  return false;
+export function requireOpenSearch(t, url = OS_URL) {
+  return requireLocalServer(t, { name: 'OpenSearch', url, script: 'scripts/opensearch.sh', up: osUp, start: () => osScript('start') });
 }
 
 export async function os(path, { method = 'GET', body, url = OS_URL } = {}) {
