@@ -15,7 +15,7 @@ import { exchange, fail } from '../front/http.js';
 import { registerOpsRoutes } from '../front/ops-routes.js';
 import { loadUws } from '../front/uws.js';
 import { createApp, createOpsApp, securityOf } from '../security/index.js';
-import { OutputMetrics } from '../metrics/outputs.js';
+import { OutputMetrics, registerHealthGauges } from '../metrics/outputs.js';
 import { EdgeMetrics, StageMetrics, newRegistry } from '../metrics/registry.js';
 import { buildStats } from '../metrics/stats.js';
 import { buildOutputs, combine, type Built } from '../sinks/registry.js';
@@ -85,6 +85,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       store: store && { state: store.state, queue: store.queue, metrics: store.metrics },
     }),
   });
+  registerHealthGauges(registry, notReady, outputs?.health ?? new Map());
   app.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
   opsApp?.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
 
@@ -226,7 +227,7 @@ function startStore(
   if (top !== undefined) seqs.advancePast(parseSeq(top));
   seqs.advancePast(timeSeed() - 1n);
   const st = new StoreState(dbs, config.maxq, config.maxBytes);
-  const em = new EdgeMetrics(registry, config.name);
+  const em = new EdgeMetrics(registry, config.name, config);
   em.inQueue.set(st.total);
 
   const writerData: WriterData = {
@@ -268,9 +269,7 @@ function startStore(
   const forwarders = new Forwarders(config, log, (m: FromForwarder) => {
     if (m.type === 'delivered') {
       st.removed(m.shard, m.removed);
-      em.txBatches.inc();
-      em.txMessages.inc(m.count);
-      em.txLatency.recordMs(m.ms);
+      em.delivered(m.count, m.ms);
       em.inQueue.set(st.total);
       stageMetrics?.acksReceived.inc(m.count);
     } else if (m.type === 'failed') {

@@ -8,7 +8,8 @@
 import client from 'prom-client';
 import type { SinkEventName, SinkEvents } from '../sinks/types.js';
 import { Latency } from './latency.js';
-import type { StageMetrics } from './registry.js';
+import { DELIVERY_BUCKETS, type StageMetrics } from './registry.js';
+import type { Health } from '../sinks/types.js';
 
 export interface OutputCounts {
   requests: number;
@@ -22,12 +23,20 @@ export interface OutputCounts {
 export class OutputMetrics {
   private readonly counts = new Map<string, OutputCounts>();
   private readonly counter: client.Counter<'output' | 'event'>;
+  private readonly latency: client.Histogram<'output'>;
 
   constructor(registry: client.Registry, names: readonly string[], private readonly stage?: StageMetrics) {
     this.counter = new client.Counter({
       name: 'spillway_output_events_total',
       help: 'Per output: requests, request_failures, delivered, retried and dead_lettered messages',
       labelNames: ['output', 'event'],
+      registers: [registry],
+    });
+    this.latency = new client.Histogram({
+      name: 'spillway_output_request_seconds',
+      help: 'Per output: latency of one request (a _bulk, a produce, a file write)',
+      labelNames: ['output'],
+      buckets: DELIVERY_BUCKETS,
       registers: [registry],
     });
     for (const n of names) {
@@ -53,8 +62,10 @@ export class OutputMetrics {
         c.requests++;
         c.requestLatency.recordMs(ms);
         this.counter.inc({ output: name, event: 'requests' });
+        this.latency.observe({ output: name }, ms / 1000);
         s?.bulkRequests.inc();
         s?.bulkLatency.recordMs(ms);
+        if (n > 0) s?.bulkItems.observe(n);
         break;
       case 'requestFailed':
         c.requestFailures++;
@@ -117,4 +128,27 @@ export function postedEvents(
     retried: (n) => n > 0 && post({ type: 'sink', output: name, event: 'retried', n }),
     deadLettered: (n) => n > 0 && post({ type: 'sink', output: name, event: 'deadLettered', n }),
   } as Required<SinkEvents>;
+}
+
+/**
+ * spillway_ready (1 when /readyz would answer 200) and spillway_output_up{output}
+ * (1 when the output's health check passes), read at scrape time from the
+ * same state /readyz and /stats read.
+ */
+export function registerHealthGauges(
+  registry: client.Registry, notReady: () => string | undefined, health: ReadonlyMap<string, Health>,
+): void {
+  new client.Gauge({
+    name: 'spillway_ready', help: '1 when /readyz answers 200, else 0', registers: [registry],
+    collect() {
+      this.set(notReady() === undefined ? 1 : 0);
+    },
+  });
+  new client.Gauge({
+    name: 'spillway_output_up', help: "1 when the output's health check passes, else 0", labelNames: ['output'],
+    registers: [registry],
+    collect() {
+      for (const [name, h] of health) this.set({ output: name }, h.notReady === undefined ? 1 : 0);
+    },
+  });
 }

@@ -1,21 +1,73 @@
 /**
  * Prometheus metrics (prom-client). rxtx's and rtbeat's metric names are kept
  * so existing dashboards work: the edge's under the --name prefix, the
- * stage's under rtbeat_.
+ * stage's under rtbeat_. Latency and batch sizes are histograms (their
+ * buckets are summed across a fleet; a quantile of quantiles is not), with
+ * buckets from measured distributions (docs/decisions.md, "Histogram
+ * buckets"). Nothing here changes because it was scraped: every collect()
+ * reads, none resets.
  */
 import client from 'prom-client';
-import { Latency, QUANTILES } from './latency.js';
+import { buildInfo } from './build-info.js';
+import { Latency } from './latency.js';
 
-const { Counter, Gauge, Registry } = client;
+const { Counter, Gauge, Histogram, Registry } = client;
 
-function latencyGauge(registry: client.Registry, name: string, help: string, latency: Latency): void {
-  new Gauge({
-    name, help, labelNames: ['quantile'], registers: [registry],
-    collect() {
-      const snap = latency.snapshot();
-      for (const [field, q] of QUANTILES) this.set({ quantile: q }, snap[field] / 1000);
-    },
-  });
+/**
+ * Buckets, in seconds or messages (docs/decisions.md, "Histogram buckets").
+ * Ack: a durable /rx ack is one group commit (fsync) away, 0.3-5 ms on an
+ * idle disk, tens of ms under load, up to seconds when the disk stalls.
+ */
+export const ACK_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
+/** One batch delivery to the stage or one output request: ms on a LAN, seconds behind a slow Elasticsearch, up to --tx-timeout. */
+export const DELIVERY_BUCKETS = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60];
+/** Messages per batch: 1 when idle (a lone message sent after --interval), up to --batch (5000) under load. */
+export const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
+/**
+ * A Latency (hdr-histogram: /stats percentiles) that also observes a
+ * Prometheus histogram, and optionally a summary's _sum/_count under a peer's
+ * name. Same API, so the routes that time requests do not change.
+ */
+export class ObservedLatency extends Latency {
+  sum = 0;
+  count = 0;
+
+  constructor(private readonly histogram: client.Histogram) {
+    super();
+  }
+
+  override recordMs(ms: number): void {
+    super.recordMs(ms);
+    const s = ms / 1000;
+    this.histogram.observe(s);
+    this.sum += s;
+    this.count++;
+  }
+}
+
+/**
+ * rxtx's `rxtx_response_time` was a client_golang Summary with no objectives:
+ * only _sum and _count (seconds). The same two series, read from `latency`.
+ */
+function peerSummary(registry: client.Registry, name: string, help: string, latency: ObservedLatency): void {
+  const metric = {
+    name, help, type: 'summary', aggregator: 'sum',
+    get: async () => ({
+      name, help, type: 'summary', aggregator: 'sum',
+      values: [
+        { labels: {}, value: latency.sum, metricName: `${name}_sum` },
+        { labels: {}, value: latency.count, metricName: `${name}_count` },
+      ],
+    }),
+    reset: () => {},
+  };
+  registry.registerMetric(metric as unknown as client.Metric);
+}
+
+export interface EdgeLimits {
+  maxq: number;
+  maxBytes: number;
 }
 
 export class EdgeMetrics {
@@ -32,10 +84,14 @@ export class EdgeMetrics {
   readonly shardDepth: client.Gauge;
   readonly storeBytes: client.Gauge;
   readonly oldestAge: client.Gauge;
-  readonly ackLatency = new Latency();
-  readonly txLatency = new Latency();
+  readonly maxq: client.Gauge;
+  readonly maxBytes: client.Gauge;
+  /** Messages per delivered batch. */
+  readonly batchSize: client.Histogram;
+  readonly ackLatency: ObservedLatency;
+  readonly txLatency: ObservedLatency;
 
-  constructor(registry: client.Registry, prefix: string) {
+  constructor(registry: client.Registry, prefix: string, limits?: EdgeLimits) {
     const r = [registry];
     const n = (s: string) => `${prefix}_${s}`;
     this.received = new Counter({ name: n('total_messages_received'), help: 'Messages acknowledged (stored)', registers: r });
@@ -53,8 +109,31 @@ export class EdgeMetrics {
     this.shardDepth = new Gauge({ name: n('shard_messages'), help: 'Messages held per shard', labelNames: ['shard'], registers: r });
     this.storeBytes = new Gauge({ name: n('store_bytes'), help: 'Bytes of LMDB pages in use', registers: r });
     this.oldestAge = new Gauge({ name: n('oldest_message_age_seconds'), help: 'Age of the oldest held message', registers: r });
-    latencyGauge(registry, n('ack_latency_seconds'), 'Durable ack latency of /rx, /rxs, /rxb', this.ackLatency);
-    latencyGauge(registry, n('tx_latency_seconds'), 'Latency of one batch delivery', this.txLatency);
+    this.maxq = new Gauge({ name: n('maxq'), help: 'Most messages held before POSTs get 503 (--maxq)', registers: r });
+    this.maxBytes = new Gauge({ name: n('max_bytes'), help: 'Most bytes of LMDB pages before 503 (--max-bytes; 0: no limit)', registers: r });
+    if (limits) {
+      this.maxq.set(limits.maxq);
+      this.maxBytes.set(limits.maxBytes);
+    }
+    this.batchSize = new Histogram({
+      name: n('tx_batch_messages'), help: 'Messages per delivered batch', buckets: BATCH_BUCKETS, registers: r,
+    });
+    this.ackLatency = new ObservedLatency(new Histogram({
+      name: n('ack_latency_seconds'), help: 'Request to durable 200 on /rx, /rxs, /rxb', buckets: ACK_BUCKETS, registers: r,
+    }));
+    peerSummary(registry, n('response_time'), "Request to durable 200 (rxtx's summary: _sum and _count)", this.ackLatency);
+    this.txLatency = new ObservedLatency(new Histogram({
+      name: n('tx_latency_seconds'), help: 'Latency of the successful attempt of one batch delivery', buckets: DELIVERY_BUCKETS,
+      registers: r,
+    }));
+  }
+
+  /** One batch delivered: count, size and latency. */
+  delivered(count: number, ms: number): void {
+    this.txBatches.inc();
+    this.txMessages.inc(count);
+    this.batchSize.observe(count);
+    this.txLatency.recordMs(ms);
   }
 }
 
@@ -69,12 +148,11 @@ export class StageMetrics {
   readonly bulkRequests: client.Counter;
   readonly bulkFailures: client.Counter;
   readonly timeouts: client.Counter;
-  readonly docsPerSecond: client.Gauge;
-  readonly bulkLatency = new Latency();
-  /** Mirror of `indexed` for the rate gauge (prom-client counters are not read back cheaply). */
+  /** Items per output request (_bulk documents, records, …). */
+  readonly bulkItems: client.Histogram;
+  readonly bulkLatency: ObservedLatency;
+  /** Mirror of `indexed` for /stats (prom-client counters are not read back cheaply). */
   indexedCount = 0;
-  private lastIndexed = 0;
-  private lastAt = Date.now();
 
   constructor(registry: client.Registry) {
     const r = [registry];
@@ -88,35 +166,28 @@ export class StageMetrics {
     this.bulkRequests = new Counter({ name: 'rtbeat_bulk_requests', help: '_bulk requests sent', registers: r });
     this.bulkFailures = new Counter({ name: 'rtbeat_bulk_failures', help: '_bulk requests that failed whole', registers: r });
     this.timeouts = new Counter({ name: 'rtbeat_batch_timeouts', help: 'Batches answered 504', registers: r });
-    const self = this;
-    this.docsPerSecond = new Gauge({
-      name: 'rtbeat_documents_per_second', help: 'Documents indexed per second since the last scrape', registers: r,
-      collect() {
-        this.set(self.rate());
-      },
+    this.bulkItems = new Histogram({
+      name: 'rtbeat_bulk_items', help: 'Items per output request (_bulk documents)', buckets: BATCH_BUCKETS, registers: r,
     });
-    latencyGauge(registry, 'rtbeat_bulk_latency_seconds', 'Latency of one _bulk request', this.bulkLatency);
+    this.bulkLatency = new ObservedLatency(new Histogram({
+      name: 'rtbeat_bulk_latency_seconds', help: 'Latency of one output request (_bulk)', buckets: DELIVERY_BUCKETS, registers: r,
+    }));
   }
 
   addIndexed(n: number): void {
     this.indexed.inc(n);
     this.indexedCount += n;
   }
-
-  /** Documents per second since the last call. */
-  rate(): number {
-    const now = Date.now();
-    const total = this.indexedCount;
-    const secs = (now - this.lastAt) / 1000;
-    const r = secs > 0 ? (total - this.lastIndexed) / secs : 0;
-    this.lastIndexed = total;
-    this.lastAt = now;
-    return r;
-  }
 }
 
 export function newRegistry(): client.Registry {
   const registry = new Registry();
+  // Process metrics (CPU, memory, handles, event loop lag, GC) of the main thread.
   client.collectDefaultMetrics({ register: registry });
+  const info = buildInfo();
+  new Gauge({
+    name: 'spillway_build_info', help: 'Always 1: the version of Spillway, Node and uWebSockets.js',
+    labelNames: ['version', 'node', 'uws'], registers: [registry],
+  }).set({ version: info.version, node: info.node, uws: info.uws }, 1);
   return registry;
 }
