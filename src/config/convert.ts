@@ -97,6 +97,10 @@ export function convertValue(spec: OptionSpec, v: unknown, source: string): unkn
       }
       return (v as string[]).map((s) => s.trim());
     default:
+      // A repeatable string (ingest: [url, url]): the list joins with commas, as on the command line.
+      if (spec.repeat && Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' && x.trim() !== '')) {
+        return convert(spec, (v as string[]).map((x) => x.trim()).join(','), source);
+      }
       return fail(`expected a string, got ${describe(v)}`);
   }
 }

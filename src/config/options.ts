@@ -72,6 +72,8 @@ export interface OptionSpec {
   help: string;
   min?: number;
   choices?: readonly string[];
+  /** A string flag that may be given more than once (or as a YAML list): the values join with commas. */
+  repeat?: boolean;
 }
 
 const env = (flag: string) => 'SPILLWAY_' + flag.toUpperCase().replace(/-/g, '_');
@@ -105,7 +107,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('overflow', 'overflow', 'string', 'refuse', 'when the store is full: refuse (503) or drop-oldest', {
     choices: ['refuse', 'drop-oldest'],
   }),
-  opt('ingest', 'ingest', 'string', 'http://localhost:8081/in', 'edge mode: the stage URL batches are POSTed to'),
+  opt('ingest', 'ingest', 'string', 'http://localhost:8081/in', 'edge mode: the stage URL batches are POSTed to; several (repeat the flag or separate with commas): fail over in order, back to the first when it takes batches again', { repeat: true }),
   opt('txTimeout', 'tx-timeout', 'number', 60, 'edge mode: seconds to wait for the stage to answer a batch', { min: 1 }),
   opt('retryMax', 'retry-max', 'number', 10, 'longest backoff in seconds between retries of a batch', { min: 0.01 }),
   ...OUTPUT_FLAGS,

@@ -139,8 +139,10 @@ export function parseConfig(argv: readonly string[], environment: NodeJS.Process
     }
     const v = convert(spec, value(), shown);
     // A list flag given twice adds up (--output elasticsearch --output file).
-    const before = spec.kind === 'list' ? given.get(spec)?.value : undefined;
-    given.set(spec, { value: Array.isArray(before) ? [...before, ...(v as string[])] : v, source: 'flag' });
+    const before = spec.kind === 'list' || spec.repeat ? given.get(spec)?.value : undefined;
+    // A repeatable string flag given twice joins with commas (--ingest A --ingest B).
+    const joined = typeof before === 'string' ? `${before},${v as string}` : v;
+    given.set(spec, { value: Array.isArray(before) ? [...before, ...(v as string[])] : joined, source: 'flag' });
   }
 
   // ---- files: --config (or SPILLWAY_CONFIG), then a beat YAML under it
@@ -234,6 +236,8 @@ function validate(c: Config, sources: Record<string, string>): void {
 
 /** URLs without user:password@, for printing. */
 function redactUrl(u: string): string {
+  // A comma list of URLs (--ingest A,B): each loses its own.
+  if (u.includes(',')) return u.split(',').map(redactUrl).join(',');
   try {
     if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) return u;
     const url = new URL(u);

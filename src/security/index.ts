@@ -14,7 +14,7 @@ import { CorsPolicy } from './cors.js';
 import { IntakeGuard, type RefusalReason } from './guard.js';
 import { RateLimiter } from './rate.js';
 import { checkTlsFiles, createTlsApp } from './tls.js';
-import { linkOptions } from './link.js';
+import { ingestUrls, linkOptions } from './link.js';
 import { TokenTable } from './tokens.js';
 
 export interface Security {
@@ -56,7 +56,7 @@ export function createApp(uws: typeof UWS, config: Config, log: Logger, registry
   const inTokens = config.inAuthTokens ? TokenTable.load(config.inAuthTokens, '--in-auth-tokens') : undefined;
   // Edge: the stage link's files are read here first, so that a bad one exits 2 before any thread starts.
   const link = config.role === 'edge' ? linkOptions(config) : undefined;
-  if (link?.authorization && new URL(config.ingest).protocol === 'http:') {
+  if (link?.authorization && ingestUrls(config.ingest).some((u) => new URL(u).protocol === 'http:')) {
     log.warn('--ingest is plain http: the credentials sent to the stage cross the network readable (use https://)');
   }
   const { app, tls } = createTlsApp(uws, config);

@@ -13,6 +13,9 @@
  *   or a 400/500 about the body's JSON or UTF-8), that batch is sent again
  *   plain and so is every later one. on gzips from the first batch; off never.
  *
+ * Several --ingest URLs share the token and the TLS files; each has its own
+ * user:password@.
+ *
  * Read in the main thread at start (checkLink, so a bad file exits 2 with
  * one line) and again in each forwarder thread (linkOptions).
  */
@@ -24,14 +27,29 @@ export class LinkFileError extends Error {
 }
 
 export interface LinkOptions {
-  /** The Authorization header value, if any. */
+  /** The Authorization header value, if any (Basic: the first --ingest URL's). */
   authorization?: string;
+  /** Without a token: each --ingest URL's own Basic header from its user:password@ (undefined: none). */
+  authorizations?: (string | undefined)[];
   /** undici's connect options (TLS). */
   connect?: { ca?: string; cert?: string; key?: string };
   gzip: 'auto' | 'on' | 'off';
 }
 
 type LinkConfig = Pick<Config, 'ingest' | 'ingestToken' | 'ingestTokenFile' | 'ingestCa' | 'ingestCert' | 'ingestKey' | 'ingestGzip'>;
+
+/** The stage URLs of --ingest: one, or several separated by commas (tried in order, sinks/http.ts). */
+export function ingestUrls(ingest: string): string[] {
+  return ingest.split(',').map((u) => u.trim()).filter((u) => u !== '');
+}
+
+function basic(u: string): string | undefined {
+  const url = new URL(u);
+  if (!url.username && !url.password) return undefined;
+  const user = decodeURIComponent(url.username);
+  const pass = decodeURIComponent(url.password);
+  return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+}
 
 function read(file: string, flag: string): string {
   try {
@@ -62,11 +80,10 @@ export function linkOptions(c: LinkConfig): LinkOptions {
     if (/\s/.test(token)) throw new LinkFileError('--ingest-token: a token has no spaces');
     out.authorization = `Bearer ${token}`;
   } else {
-    const url = new URL(c.ingest);
-    if (url.username || url.password) {
-      const user = decodeURIComponent(url.username);
-      const pass = decodeURIComponent(url.password);
-      out.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    const each = ingestUrls(c.ingest).map(basic);
+    if (each.some((a) => a !== undefined)) {
+      out.authorization = each[0];
+      out.authorizations = each;
     }
   }
   if (c.ingestCert || c.ingestKey) {
@@ -74,7 +91,7 @@ export function linkOptions(c: LinkConfig): LinkOptions {
     out.connect = { cert: pem(c.ingestCert, '--ingest-cert', CERT), key: pem(c.ingestKey, '--ingest-key', KEY) };
   }
   if (c.ingestCa) out.connect = { ...out.connect, ca: pem(c.ingestCa, '--ingest-ca', CERT) };
-  if (out.connect && new URL(c.ingest).protocol !== 'https:') {
+  if (out.connect && ingestUrls(c.ingest).some((u) => new URL(u).protocol !== 'https:')) {
     throw new LinkFileError('--ingest-ca/--ingest-cert need an https:// --ingest URL');
   }
   return out;

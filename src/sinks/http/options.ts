@@ -4,6 +4,7 @@
  * config/options.ts; edge mode always uses this output and no other.
  */
 import type { Config } from '../../config/options.js';
+import { ingestUrls } from '../../security/link.js';
 import { checkUrl } from '../elasticsearch/options.js';
 import type { OutputOptions, SettingName } from '../output.js';
 
@@ -13,6 +14,9 @@ export const httpOptions: OutputOptions = {
   delivery: 'at least once; a 200 from the stage means every message reached its outputs (the stage deduplicates by uuid)',
   options: [],
   check(c: Config, name: SettingName) {
-    checkUrl(c.ingest, name('ingest', '--ingest'));
+    const urls = ingestUrls(c.ingest);
+    if (urls.length === 0) throw new Error(`${name('ingest', '--ingest')}: no URL given`);
+    for (const u of urls) checkUrl(u, name('ingest', '--ingest'));
+    if (new Set(urls).size !== urls.length) throw new Error(`${name('ingest', '--ingest')}: a stage URL is listed twice`);
   },
 };
