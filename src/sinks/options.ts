@@ -7,10 +7,12 @@ import type { Config, OptionSpec } from '../config/options.js';
 import { elasticsearchOptions, type ElasticsearchConfig } from './elasticsearch/options.js';
 import { fileOptions, type FileConfig } from './file/options.js';
 import { httpOptions } from './http/options.js';
+import { logstashOptions, type LogstashConfig } from './logstash/options.js';
 import { opensearchOptions, type OpenSearchConfig } from './opensearch/options.js';
 import { outputOption, type OutputOptions, type SettingName } from './output.js';
+import { redisOptions, type RedisConfig } from './redis/options.js';
 
-export interface OutputsConfig extends ElasticsearchConfig, OpenSearchConfig, FileConfig {
+export interface OutputsConfig extends ElasticsearchConfig, OpenSearchConfig, FileConfig, LogstashConfig, RedisConfig {
   /** The outputs of all and beat modes, in the order given; edge mode: ['http']. */
   outputs: string[];
   /** Batches per shard one output may be ahead of the slowest (several outputs). */
@@ -18,7 +20,7 @@ export interface OutputsConfig extends ElasticsearchConfig, OpenSearchConfig, Fi
 }
 
 /** Outputs a user may name with --output (http is edge mode's own). */
-export const OUTPUT_OPTIONS: readonly OutputOptions[] = [elasticsearchOptions, opensearchOptions, fileOptions];
+export const OUTPUT_OPTIONS: readonly OutputOptions[] = [elasticsearchOptions, opensearchOptions, fileOptions, logstashOptions, redisOptions];
 const ALL: readonly OutputOptions[] = [...OUTPUT_OPTIONS, httpOptions];
 
 export const OUTPUT_FLAGS: readonly OptionSpec[] = [
