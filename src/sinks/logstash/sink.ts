@@ -86,7 +86,10 @@ export class LogstashSink implements Sink {
       }
       const windows: Buffer[][] = [];
       for (let i = 0; i < todo.length; i += this.window) windows.push(todo.slice(i, i + this.window));
-      const results = await Promise.all(windows.map((w) => this.sendWindow(w, opts.deadline)));
+      // Encoded (zlib off the event loop) before any is sent, so that they usually leave in order;
+      // across windows and connections Logstash may still see them in another order.
+      const wires = await Promise.all(windows.map((w) => encodeWindow(w, this.o.compressionLevel)));
+      const results = await Promise.all(windows.map((w, i) => this.sendWindow(w, wires[i]!, opts.deadline)));
       const left: Buffer[] = [];
       for (let i = 0; i < windows.length; i++) {
         const r = results[i]!;
@@ -104,14 +107,13 @@ export class LogstashSink implements Sink {
   }
 
   /** Send one window; never rejects: { acked, error } says how far it got. */
-  private async sendWindow(events: Buffer[], deadline: number): Promise<{ acked: number; error?: string }> {
+  private async sendWindow(events: Buffer[], wire: Buffer, deadline: number): Promise<{ acked: number; error?: string }> {
     const t0 = performance.now();
     let conn: LumberjackConnection | undefined;
     let host: Host | undefined;
     try {
-      const wire = encodeWindow(events, this.o.compressionLevel);
       ({ conn, host } = await this.connection());
-      const sent = conn.send(await wire, events.length);
+      const sent = conn.send(wire, events.length);
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new LumberjackError('deadline passed', -1)), Math.max(0, deadline - Date.now()));
