@@ -21,6 +21,7 @@ import { buildStats } from '../metrics/stats.js';
 import { buildOutputs, combine, type Built } from '../sinks/registry.js';
 import type { Health } from '../sinks/types.js';
 import { registerStageRoutes } from '../stage/in-route.js';
+import { startStatus } from '../status/index.js';
 import { SeqAllocator, parseSeq, timeSeed } from '../store/seq.js';
 import { highestSeq, openShards, prepareDirectory, refuseStrandedShards, type Shard } from '../store/shards.js';
 import { StoreState } from '../store/state.js';
@@ -86,6 +87,12 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
     }),
   });
   registerHealthGauges(registry, notReady, outputs?.health ?? new Map());
+  // GET /status and /status/ws beside /stats (src/status/).
+  const status = startStatus(opsApp ?? app, {
+    role: config.role, name: config.name, outputNames: config.outputs, registry, notReady,
+    store: store && { state: store.state, metrics: store.metrics }, stage: stageMetrics, outputs: outputMetrics,
+    health: outputs?.health ?? new Map(),
+  }, { corsOrigins: config.corsOrigins, isClosing, log });
   app.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
   opsApp?.any('/*', (res) => fail(exchange(res), 404, 'no such route'));
 
@@ -133,6 +140,7 @@ export async function startDaemon(config: Config, log: Logger): Promise<Daemon> 
       uws.us_listen_socket_close(token as never);
       if (opsToken) uws.us_listen_socket_close(opsToken as never);
       securityOf(app)?.close();
+      status.stop();
       await stage?.drain(Date.now() + config.ms.shutdownTimeout * 0.5);
       await teardown();
       log.info('stopped');
