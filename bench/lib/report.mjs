@@ -100,6 +100,7 @@ export function renderReport(r) {
     lines.push('');
   }
 
+  lines.push(...outputsSection(s));
   lines.push(...ceilingsRun(r), '');
   lines.push(...targets(r));
   if (Object.keys(r.notRun ?? {}).length) {
@@ -114,6 +115,31 @@ export function renderReport(r) {
   lines.push('', '![throughput](CHART)', '');
   if (timelineSvg) lines.push('![throughput and latency over time](TIMELINE)', '');
   return { markdown: lines.join('\n'), svg: chart(s), timelineSvg };
+}
+
+/** The per-output rows (scenarios/24-outputs.mjs): spillway all beside a direct client to the same server. */
+export function outputsSection(s) {
+  const rows = rowsOf(s, 'output');
+  if (!rows.length) return [];
+  const lines = ['## Outputs: spillway all beside a direct client', ''];
+  lines.push('Each row: `spillway all --output X` fed `/rxb` batches (after a delivered warm-up), clock from the first POST until the edge counts the last message delivered, beside a direct client that writes the same records (rtbeat\'s event with the same 131 B payload, batches of `--batch` records, as many requests in flight as spillway all keeps) to the same server in the same run, after its own warm-up. The last row runs every output at once, beside every direct client at once (records ÷ the slowest client\'s time). *As promised* compares the acknowledged uuids with what each output holds: exactly once for the index outputs, at least once for files (second copies counted).', '');
+  lines.push('| output | messages | spillway all msg/s | direct client msg/s | spillway ÷ direct | bound by | as promised | spillway cores | peak RSS MiB |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |');
+  const single = {};
+  for (const [name, x] of rows) {
+    const sp = x.spillway;
+    const promised = Object.entries(sp.received).map(([k, c]) => `${k}: ${c.verdict === 'exact' ? (c.guarantee === 'exactly once' ? 'exactly once' : 'each once') : `**${c.verdict}**`}`).join('; ');
+    if (!x.fanout) single[x.outputs[0]] = sp.perSecond;
+    lines.push(`| ${name.replace(/^output: /, '')} | ${f(sp.acked)} | ${f(sp.perSecond)} | ${f(x.direct.perSecond)}${x.direct.retried ? ` (${f(x.direct.retried)} items sent again)` : ''}${x.direct.failed ? ` (**${f(x.direct.failed)} failed**)` : ''} | ${pct(sp.perSecond, x.direct.perSecond)} | ${sp.boundBy} (feed done at ${pct(sp.feedSeconds, sp.seconds)}) | ${promised} | ${f(sp.cpuCores?.spillway, 2)} | ${f(sp.rssMiB)} |`);
+  }
+  const fan = rows.find(([, x]) => x.fanout)?.[1];
+  if (fan) {
+    const slowest = Math.min(...fan.outputs.map((k) => single[k] ?? Infinity));
+    if (Number.isFinite(slowest)) lines.push('', `The fan-out delivered ${f(fan.spillway.perSecond)} msg/s to ${fan.outputs.length} outputs: ${pct(fan.spillway.perSecond, slowest)} of its slowest output alone (${f(slowest)} msg/s).`);
+  }
+  const how = rows.flatMap(([, x]) => Object.entries(x.direct.each).map(([k, e]) => `${k}: ${e.how}`));
+  lines.push('', 'Direct clients:', ...[...new Set(how)].map((h) => `- ${h}.`), `- spillway all: ${rows[0][1].spillway.how}.`, '');
+  return lines;
 }
 
 /** How each ceiling was run (issue 15 item 13: like with like, and said). */
