@@ -8,7 +8,8 @@
  *   {"type":"pong"}                                              after a "ping"
  * Page to server: the 4-byte text "ping", and nothing else. Whatever else
  * arrives closes the socket with a code (CLOSE below); a frame larger than
- * MAX_CLIENT_FRAME is refused by uWebSockets.js itself (close 1009).
+ * MAX_CLIENT_FRAME makes uWebSockets.js drop the connection at once, without
+ * reading it (the page sees 1006).
  * Every page is one subscriber of one topic: the sample is serialised once
  * and uWS copies the same bytes to each socket (app.publish).
  */
@@ -25,8 +26,6 @@ export const CLOSE = {
   binary: 1003,
   /** A text message other than "ping". */
   unexpected: 1008,
-  /** A frame over MAX_CLIENT_FRAME bytes (sent by uWebSockets.js). */
-  tooBig: 1009,
   /** More than maxSockets status sockets are open. */
   tooMany: 1013,
 } as const;
