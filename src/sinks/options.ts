@@ -7,12 +7,13 @@ import type { Config, OptionSpec } from '../config/options.js';
 import { elasticsearchOptions, type ElasticsearchConfig } from './elasticsearch/options.js';
 import { fileOptions, type FileConfig } from './file/options.js';
 import { httpOptions } from './http/options.js';
+import { kafkaOptions, type KafkaConfig } from './kafka/options.js';
 import { logstashOptions, type LogstashConfig } from './logstash/options.js';
 import { opensearchOptions, type OpenSearchConfig } from './opensearch/options.js';
 import { outputOption, type OutputOptions, type SettingName } from './output.js';
 import { redisOptions, type RedisConfig } from './redis/options.js';
 
-export interface OutputsConfig extends ElasticsearchConfig, OpenSearchConfig, FileConfig, LogstashConfig, RedisConfig {
+export interface OutputsConfig extends ElasticsearchConfig, OpenSearchConfig, FileConfig, KafkaConfig, LogstashConfig, RedisConfig {
   /** The outputs of all and beat modes, in the order given; edge mode: ['http']. */
   outputs: string[];
   /** Batches per shard one output may be ahead of the slowest (several outputs). */
@@ -20,7 +21,7 @@ export interface OutputsConfig extends ElasticsearchConfig, OpenSearchConfig, Fi
 }
 
 /** Outputs a user may name with --output (http is edge mode's own). */
-export const OUTPUT_OPTIONS: readonly OutputOptions[] = [elasticsearchOptions, opensearchOptions, fileOptions, logstashOptions, redisOptions];
+export const OUTPUT_OPTIONS: readonly OutputOptions[] = [elasticsearchOptions, opensearchOptions, fileOptions, kafkaOptions, logstashOptions, redisOptions];
 const ALL: readonly OutputOptions[] = [...OUTPUT_OPTIONS, httpOptions];
 
 export const OUTPUT_FLAGS: readonly OptionSpec[] = [

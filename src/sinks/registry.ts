@@ -12,6 +12,7 @@ import { elasticsearch } from './elasticsearch/index.js';
 import { FanoutSink } from './fanout.js';
 import { file } from './file/index.js';
 import { http } from './http/index.js';
+import { kafka } from './kafka/index.js';
 import { logstash } from './logstash/index.js';
 import { opensearch } from './opensearch/index.js';
 import { OUTPUT_OPTIONS } from './options.js';
@@ -19,7 +20,7 @@ import { redis } from './redis/index.js';
 import type { OutputContext, OutputDef } from './output.js';
 import type { BuiltOutput, Sink } from './types.js';
 
-export const OUTPUTS: Readonly<Record<string, OutputDef>> = { elasticsearch, opensearch, file, logstash, redis, http };
+export const OUTPUTS: Readonly<Record<string, OutputDef>> = { elasticsearch, opensearch, file, kafka, logstash, redis, http };
 
 for (const o of OUTPUT_OPTIONS) if (!OUTPUTS[o.name]) throw new Error(`output ${o.name} has options but no builder`);
 

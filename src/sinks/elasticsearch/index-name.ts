@@ -1,9 +1,10 @@
 /**
  * Index patterns in Beats' notation, "rtbeat-%{+yyyy.MM.dd}": the date
  * tokens are resolved from the message's time in UTC (not the clock), so a
- * retried message always goes to the same index.
+ * retried message always goes to the same index. The tokens themselves are
+ * resolved by ../pattern.ts (shared with the Kafka topic pattern).
  */
-const TOKEN = /%\{\+([^}]+)\}/g;
+import { DATE_TOKEN as TOKEN, resolveDateTokens, utcTime } from '../pattern.js';
 
 export class IndexPattern {
   private readonly cache = new Map<string, string>();
@@ -18,17 +19,10 @@ export class IndexPattern {
 
   /** `time` is RFC 3339; anything but a UTC "Z" time is normalised first. */
   resolve(time: string): string {
-    const utc = time.endsWith('Z') ? time : new Date(time).toISOString();
-    const hour = utc.slice(0, 13);
+    const hour = utcTime(time).slice(0, 13);
     let name = this.cache.get(hour);
     if (name === undefined) {
-      name = this.pattern.replace(TOKEN, (_, fmt: string) =>
-        fmt
-          .replace(/yyyy/g, hour.slice(0, 4))
-          .replace(/MM/g, hour.slice(5, 7))
-          .replace(/dd/g, hour.slice(8, 10))
-          .replace(/HH/g, hour.slice(11, 13)),
-      );
+      name = resolveDateTokens(this.pattern, hour);
       if (this.cache.size > 1000) this.cache.clear();
       this.cache.set(hour, name);
     }
