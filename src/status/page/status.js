@@ -69,10 +69,12 @@
     },
     outputs: {
       el: 'chart-outputs',
-      series: () => outputNames().flatMap((o) => [{ label: `${o} delivered`, scale: 'n' }, { label: `${o} failed`, scale: 'n', dash: [4, 4] }]),
+      // Failures on their own axis (right): a few a second vanish beside thousands delivered.
+      series: () => outputNames().flatMap((o) => [{ label: `${o} delivered`, scale: 'n' }, { label: `${o} failed`, scale: 'f', dash: [4, 4] }]),
       data: () => outputNames().flatMap((o) => [
         col((s) => s.outputs[o]?.rate ?? null), col((s) => s.outputs[o]?.failed ?? null),
       ]),
+      axes: ['n', 'f'],
     },
     refused: {
       el: 'chart-refused',
