@@ -195,3 +195,44 @@ test('--help lists the logstash output, its delivery guarantee and its flags', a
     assert.match(r.stdout, new RegExp(`--logstash-${f} .*\\[SPILLWAY_LOGSTASH_${f.toUpperCase().replace(/-/g, '_')}\\]`));
   }
 });
+
+test('beat --output logstash: /in answers 200 only once Logstash acked every event; with the server away, not 200', { timeout: 120_000 }, async (t) => {
+  const bin = requireLumberjack(t);
+  if (!bin) return;
+  const server = await startLumberjack(bin);
+  const d = await startDaemon('beat', ['--output', 'logstash', '--logstash-hosts', server.address, '--logstash-timeout', '2', '--ack-timeout', '3']);
+  t.after(async () => {
+    await d.kill();
+    await server.kill();
+    removeDir(server.out.replace(/\/events\.ndjson$/, ''));
+  });
+  await waitFor('ready', async () => (await fetch(`${d.url}/readyz`)).ok);
+  const batch = (n) => {
+    const messages = Array.from({ length: n }, (_, i) => ({
+      seq: String(1_000_000_000_000_000_000n + BigInt(i)), time: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, i)).toISOString(),
+      uuid: crypto.randomUUID(), producer: 'p', key: 'k', label: '/l', payload: { i },
+    }));
+    return { messages, body: JSON.stringify({ uuid: crypto.randomUUID(), size: n, messages }) };
+  };
+  const post = (body) => fetch(`${d.url}/in`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+  const a = batch(50);
+  const r = await post(a.body);
+  assert.equal(r.status, 200, await r.text());
+  // The server writes a window before it acks it: at the 200, every event is there.
+  const got = server.received().events;
+  assert.deepEqual(compareSets(new Set(a.messages.map((m) => m.uuid)), receivedUuids(got)), { missing: [], extra: [], duplicates: [] });
+  assert.equal(got[0].clientIp, '127.0.0.1');
+  assert.deepEqual(got[0].rxtxMsg, a.messages[0]);
+
+  await server.kill();
+  const b = batch(20);
+  const away = await post(b.body);
+  assert.notEqual(away.status, 200, 'no 200 while the server is away');
+  assert.ok([503, 504].includes(away.status), `status ${away.status}`);
+  await server.restart();
+  await waitFor('a 200 for the resent batch', async () => (await post(b.body)).status === 200, { timeoutMs: 60_000, everyMs: 500 });
+  const all = receivedUuids(server.received().events);
+  const c = compareSets(new Set([...a.messages, ...b.messages].map((m) => m.uuid)), all);
+  assert.deepEqual({ missing: c.missing, extra: c.extra }, { missing: [], extra: [] });
+});
