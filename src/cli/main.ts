@@ -2,10 +2,12 @@
 /**
  * spillway [all|edge|beat|rxtx] [flags]: parse the configuration, start the
  * daemon, stop it on SIGTERM/SIGINT (a second signal exits at once).
- * Start-up errors are one line on stderr and exit code 2.
+ * Start-up errors are one line on stderr and exit code 2. Also: spillway top
+ * URL..., spillway help [MODE], spillway MODE --help, spillway --version.
  */
 import pino from 'pino';
-import { ConfigError, helpText, parseConfig, printableConfig } from '../config/parse.js';
+import { ConfigError, parseConfig, printableConfig } from '../config/parse.js';
+import { fullHelp, helpFor, modeHelp, versionText } from './help.js';
 import { startDaemon } from './daemon.js';
 import { startProfiles } from './profile.js';
 
@@ -20,6 +22,22 @@ async function main(): Promise<void> {
     process.exitCode = await (await import('./canary.js')).runCanary(process.argv.slice(3));
     return;
   }
+  const args = process.argv.slice(2);
+  if (args[0] === 'top') {
+    // A terminal view of running daemons (src/cli/top.ts); no daemon.
+    process.exitCode = await (await import('./top.js')).runTop(args.slice(1));
+    return;
+  }
+  if (args.includes('--version') || args[0] === 'version') {
+    process.stdout.write(versionText() + '\n');
+    return;
+  }
+  if (args[0] === 'help') {
+    const text = helpFor(args[1]);
+    if (text === undefined) die(`help: unknown mode "${args[1]}" (expected one of all, edge, beat, rxtx)`);
+    process.stdout.write(text + '\n');
+    return;
+  }
   let parsed;
   try {
     parsed = parseConfig(process.argv.slice(2));
@@ -28,7 +46,7 @@ async function main(): Promise<void> {
     throw e;
   }
   if (parsed.help) {
-    process.stdout.write(helpText() + '\n');
+    process.stdout.write((args[0] && !args[0].startsWith('-') ? modeHelp(parsed.mode) : fullHelp()) + '\n');
     return;
   }
   if (parsed.printConfig) {
