@@ -114,6 +114,7 @@ export class LogstashSink implements Sink {
     try {
       ({ conn, host } = await this.connection());
       const sent = conn.send(wire, events.length);
+      sent.catch(() => {}); // left behind at the deadline, it settles later: never an unhandled rejection
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new LumberjackError('deadline passed', -1)), Math.max(0, deadline - Date.now()));
@@ -123,7 +124,6 @@ export class LogstashSink implements Sink {
       } finally {
         clearTimeout(timer);
       }
-      sent.catch(() => {}); // a window left behind at the deadline settles later
       host.failures = 0;
       this.window = Math.min(this.o.windowSize, Math.ceil(this.window * 1.5));
       this.o.events?.request?.(performance.now() - t0, events.length);
