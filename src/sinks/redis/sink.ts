@@ -31,6 +31,7 @@
  *     content, and a key of the wrong type is an operator's fix, not the
  *     message's fault.
  */
+import { isIP } from 'node:net';
 import { createClient, type RedisClientType } from '@redis/client';
 import type { StoredMessage } from '../../store/message.js';
 import { eventDocument } from '../elasticsearch/documents.js';
@@ -68,7 +69,7 @@ type Client = RedisClientType;
 /** A node-redis client for `c`. `reconnect`: keep reconnecting (a sink) or fail once (a health check). */
 export function redisClient(c: RedisConnection, { reconnect, connectTimeoutMs = 5000 }: { reconnect: boolean; connectTimeoutMs?: number }): Client {
   const socket = c.tls
-    ? { host: c.host, port: c.port, tls: true as const, servername: c.host, ca: c.ca, cert: c.cert, key: c.key }
+    ? { host: c.host, port: c.port, tls: true as const, servername: isIP(c.host) ? undefined : c.host, ca: c.ca, cert: c.cert, key: c.key }
     : { host: c.host, port: c.port, tls: false as const };
   return createClient({
     username: c.username,
