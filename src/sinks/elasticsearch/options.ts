@@ -1,10 +1,12 @@
 /**
  * The Elasticsearch output's flags and their checks. Credentials come only
  * from the environment (ES_API_KEY, or ES_USERNAME and ES_PASSWORD;
- * ES_CA_CERT), never from a flag, so they never show in `ps`.
+ * ES_CA_CERT), never from a flag, so they never show in `ps`; each of the
+ * three secrets may come from a file named by its *_FILE twin.
  */
 import type { Config } from '../../config/options.js';
 import { outputOption, type OutputOptions, type SettingName } from '../output.js';
+import { ES_SECRETS, resolveSecretFiles } from '../../security/secrets.js';
 import { IndexPattern } from './index-name.js';
 
 export interface ElasticsearchConfig {
@@ -48,6 +50,8 @@ export const elasticsearchOptions: OutputOptions = {
   ],
   check(c: Config, name: SettingName) {
     for (const u of c.es) checkUrl(u, name('es', '--es'));
+    // ES_API_KEY_FILE, ES_USERNAME_FILE, ES_PASSWORD_FILE: read into their variables here, at start (security/secrets.ts).
+    resolveSecretFiles(ES_SECRETS);
     c.dlqIndex = checkIndexPatterns(c.index, c.dlqIndex, [name('index', '--index'), name('dlqIndex', '--dlq-index')]);
   },
 };
