@@ -38,7 +38,7 @@ export function requireKafka(t, broker = KAFKA_BROKER) {
   return requireLocalServer(t, { name: 'Kafka', url: broker, script: 'scripts/kafka.sh', up: kafkaUp, start: () => kafkaScript('start') });
 }
 
-/** A fresh topic name for one test (created by the producer on first write), and its cleanup. */
+/** A fresh topic name for one test (created by the producer on first write), and a cleanup that deletes every topic starting with it. */
 export function testTopic(prefix = 'spillway-test') {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
   return {
@@ -47,8 +47,8 @@ export function testTopic(prefix = 'spillway-test') {
     async cleanup(broker = KAFKA_BROKER) {
       const admin = new Admin({ clientId: 'spillway-test-admin', bootstrapBrokers: [broker], retries: 1, timeout: 10_000 });
       try {
-        const existing = new Set(await admin.listTopics());
-        const names = [name, `${name}-dlq`].filter((n) => existing.has(n));
+        // Every topic the test's pattern made: name, name-dlq, name-<producer>-<date> …
+        const names = (await admin.listTopics()).filter((n) => n === name || n.startsWith(`${name}-`));
         if (names.length > 0) await admin.deleteTopics({ topics: names });
       } catch {
         // the broker may be down at the end of a failed test; the topic then stays
