@@ -3,6 +3,9 @@
 //   where the directory was: every new file fails with ENOTDIR, as an
 //   unwritable or vanished mount does), then is fixed: nothing acknowledged
 //   lost, no torn line, second copies counted and within the guarantee;
+// - the file output's disk full mid-stream (a small tmpfs filled up: ENOSPC
+//   in the middle of a write), then space freed: nothing acknowledged lost;
+//   a torn line only at the end of a file (the resend goes to a new file);
 // - several outputs, Elasticsearch away for 20 s under continuous load (the
 //   issue says a minute; 20 s is enough for the window to fill many times
 //   over, and keeps the test short): OpenSearch and the files keep
@@ -13,14 +16,15 @@
 // (Elasticsearch itself stopped and restarted under load: test/chaos
 // scenario 10; OpenSearch cut mid-stream: opensearch.test.mjs.)
 import assert from 'node:assert/strict';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startCutProxy } from '../helpers/cut-proxy.mjs';
 import { removeDir, startDaemon, stats, tempDir, waitFor } from '../helpers/daemon.mjs';
 import { ES_URL, requireElasticsearch, testIndex } from '../helpers/es.mjs';
 import { postMany } from '../helpers/load.mjs';
-import { readEvents } from '../helpers/ndjson-files.mjs';
+import { listFiles, readEvents } from '../helpers/ndjson-files.mjs';
 import { allIds, compareSets, OS_URL, osTestIndex, requireOpenSearch } from '../helpers/opensearch.mjs';
 
 /** Load until stop(): rounds of `per` messages on `connections`, a pause between rounds (about `per` × 10 a second). */
@@ -101,6 +105,83 @@ test('file output: its directory unusable mid-stream under load, then fixed: not
   // it had written; an open that fails writes nothing, and the batches in
   // flight are the most that can come again.
   assert.ok(cmp.duplicates.length <= SHARDS * INFLIGHT * BATCH, `second copies ${cmp.duplicates.length} ≤ ${SHARDS * INFLIGHT * BATCH}`);
+});
+
+/** A tmpfs of `size` on a fresh directory, or undefined when it cannot be mounted here (not root). */
+function mountTmpfs(size) {
+  const mnt = tempDir('spillway-tmpfs-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { stdio: 'pipe' });
+    return { mnt, umount: () => { try { execFileSync('umount', ['-l', mnt], { stdio: 'ignore' }); } catch {} removeDir(mnt); } };
+  } catch (e) {
+    removeDir(mnt);
+    return { why: `cannot mount a tmpfs here: ${String(e.stderr || e.message).trim()}` };
+  }
+}
+
+test('file output: disk full mid-stream under load, then space freed: nothing acknowledged lost, torn lines only at the end of a file', { timeout: 240_000 }, async (t) => {
+  const m = mountTmpfs('8m');
+  if (!m.mnt) {
+    assert.ok(!process.env.CI, `under CI a skip is a failure: ${m.why}`);
+    t.skip(m.why);
+    return;
+  }
+  const dir = tempDir();
+  const out = join(m.mnt, 'out');
+  const SHARDS = 2;
+  const INFLIGHT = 2;
+  const BATCH = 200;
+  const d = await startDaemon('all', [
+    '--path', dir, '--shards', String(SHARDS), '--inflight', String(INFLIGHT), '--batch', String(BATCH),
+    '--interval', '0.1', '--retry-max', '0.5', '--output', 'file', '--file-path', join(out, 'events.ndjson'),
+  ]);
+  const load = steadyLoad(d.url);
+  t.after(async () => {
+    await load.stop();
+    await d.kill();
+    removeDir(dir);
+    m.umount();
+  });
+  await waitFor('files written', async () => (await stats(d.url)).outputs.file.delivered > 500, { timeoutMs: 60_000 });
+  // Fill the disk but for a few KiB: the next batches stop part-way.
+  const filler = join(m.mnt, 'filler');
+  const { bavail, bsize } = statfsSync(m.mnt);
+  writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - 4096)));
+  const failing = await waitFor('the output failing', async () => {
+    const o = (await stats(d.url)).outputs.file;
+    return o.requestFailures >= 3 ? o : undefined;
+  }, { timeoutMs: 60_000 });
+  t.diagnostic(`disk full: ${failing.requestFailures} failed writes, ${(await stats(d.url)).edge.inQueue} messages held`);
+  rmSync(filler);
+  const r = await load.stop();
+  await waitFor('the store to drain', async () => (await stats(d.url)).edge.inQueue === 0, { timeoutMs: 120_000, everyMs: 250 });
+
+  const files = readEvents(out);
+  const cmp = compareSets(r.acked, files.uuids);
+  // A line that does not parse may only be the last of its file: after a
+  // failed write the file is closed and the batch goes to a new one.
+  let tornInside = 0;
+  for (const f of listFiles(out)) {
+    const lines = readFileSync(f.path, 'utf8').split('\n');
+    lines.forEach((line, i) => {
+      if (!line || i === lines.length - 1) return;
+      try {
+        JSON.parse(line);
+      } catch {
+        tornInside++;
+      }
+    });
+  }
+  t.diagnostic(`${r.acked.size} acknowledged, ${files.uuids.length} lines, second copies ${cmp.duplicates.length}, torn ${files.torn} (inside a file: ${tornInside})`);
+  assert.equal(r.errors, 0);
+  assert.deepEqual(cmp.missing, [], 'nothing acknowledged missing');
+  assert.deepEqual(cmp.extra, [], 'nothing that was not acknowledged');
+  assert.equal(tornInside, 0, 'a torn line is only ever the end of a file');
+  // At least once: a write cut by ENOSPC leaves the lines before the cut,
+  // and its batch is written again, whole, to a new file.
+  const failures = (await stats(d.url)).outputs.file.requestFailures;
+  assert.ok(files.torn <= failures, `at most one torn line per failed write (${files.torn} ≤ ${failures})`);
+  assert.ok(cmp.duplicates.length <= failures * BATCH, `second copies ${cmp.duplicates.length} ≤ ${failures} failed writes × ${BATCH}`);
 });
 
 test('elasticsearch + opensearch + file, Elasticsearch away 20 s under load: the others deliver within the window, it catches up, nothing lost', {
