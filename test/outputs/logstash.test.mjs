@@ -17,14 +17,18 @@ async function setup(t, { servers = [{}], args = [], env = {} } = {}) {
   if (!bin) return undefined;
   const dir = tempDir();
   const started = [];
+  let d;
   t.after(async () => {
-    await d?.kill();
-    for (const s of started) await s.kill();
-    for (const s of started) removeDir(s.out.replace(/\/events\.ndjson$/, ''));
-    removeDir(dir);
+    try {
+      await d?.kill();
+    } finally {
+      for (const s of started) await s.kill();
+      for (const s of started) removeDir(s.out.replace(/\/events\.ndjson$/, ''));
+      removeDir(dir);
+    }
   });
   for (const o of servers) started.push(await startLumberjack(bin, o));
-  const d = await startDaemon('all', [
+  d = await startDaemon('all', [
     '--path', dir, '--output', 'logstash', '--logstash-hosts', started.map((s) => s.address).join(','),
     '--interval', '0.2', ...args,
   ], { env });
@@ -200,12 +204,16 @@ test('beat --output logstash: /in answers 200 only once Logstash acked every eve
   const bin = requireLumberjack(t);
   if (!bin) return;
   const server = await startLumberjack(bin);
-  const d = await startDaemon('beat', ['--output', 'logstash', '--logstash-hosts', server.address, '--logstash-timeout', '2', '--ack-timeout', '3']);
+  let d;
   t.after(async () => {
-    await d.kill();
-    await server.kill();
-    removeDir(server.out.replace(/\/events\.ndjson$/, ''));
+    try {
+      await d?.kill();
+    } finally {
+      await server.kill();
+      removeDir(server.out.replace(/\/events\.ndjson$/, ''));
+    }
   });
+  d = await startDaemon('beat', ['--output', 'logstash', '--logstash-hosts', server.address, '--logstash-timeout', '2', '--ack-timeout', '3']);
   await waitFor('ready', async () => (await fetch(`${d.url}/readyz`)).ok);
   const batch = (n) => {
     const messages = Array.from({ length: n }, (_, i) => ({
