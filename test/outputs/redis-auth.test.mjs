@@ -100,6 +100,7 @@ test('Redis over TLS (rediss:// and --redis-ca): delivered; without the CA: not 
 const badOptions = [
   [['--redis', 'nonsense'], /^spillway: output redis: --redis: "nonsense" is not a URL/],
   [['--redis', 'http://127.0.0.1:6379'], /^spillway: output redis: --redis: .* must be redis:\/\/ or rediss:\/\/$/],
+  [['--redis', 'redis://user:hunter2@127.0.0.1:6379/3'], /^spillway: output redis: --redis: "redis:\/\/…@127\.0\.0\.1:6379\/3": give the database with --redis-db/],
   [['--redis-key', ''], /^spillway: output redis: --redis-key: must not be empty$/],
   [['--redis-key', 'rt-%{[rxtxMsg.nope]}'], /^spillway: output redis: --redis-key: "%\{\[rxtxMsg.nope\]\}" is not a date token/],
   [['--redis-key', 'rt-%{+yyyy.MM.dd'], /^spillway: output redis: --redis-key: .* not closed$/],

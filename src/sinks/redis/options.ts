@@ -50,15 +50,16 @@ export const redisOptions: OutputOptions = {
   ],
   check(c: Config, name: SettingName) {
     const flag = name('redis', '--redis');
+    const shown = c.redis.replace(/\/\/[^/@]*@/, '//…@'); // never a password in a message
     let url: URL;
     try {
       url = new URL(c.redis);
     } catch {
-      throw new Error(`${flag}: "${c.redis}" is not a URL (redis://host:port)`);
+      throw new Error(`${flag}: "${shown}" is not a URL (redis://host:port)`);
     }
-    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${flag}: "${c.redis}" must be redis:// or rediss://`);
-    if (!url.hostname) throw new Error(`${flag}: "${c.redis}" names no host`);
-    if (url.pathname && url.pathname !== '/') throw new Error(`${flag}: "${c.redis}": give the database with --redis-db, not in the URL`);
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error(`${flag}: "${shown}" must be redis:// or rediss://`);
+    if (!url.hostname) throw new Error(`${flag}: "${shown}" names no host`);
+    if (url.pathname && url.pathname !== '/') throw new Error(`${flag}: "${shown}": give the database with --redis-db, not in the URL`);
     if (!(REDIS_MODES as readonly string[]).includes(c.redisMode)) {
       throw new Error(`${name('redisMode', '--redis-mode')}: "${c.redisMode}" is not one of ${REDIS_MODES.join(', ')}`);
     }
