@@ -50,7 +50,7 @@ export function readPem(path: string, what: string): string {
 
 export const kafkaOptions: OutputOptions = {
   name: 'kafka',
-  summary: 'records in the topic --kafka-topic on --kafka-brokers (Apache Kafka 2.x-4.x), acks=all, idempotent producer',
+  summary: 'records in the topic --kafka-topic on --kafka-brokers (Apache Kafka 3.5-4.1), acks=all, idempotent producer',
   delivery: 'at least once, deduplicated within a producer session: a batch is acknowledged when every record has acks=all; a request the client retries is not doubled (idempotent producer); a batch resent after a failed request or a crash may be doubled (each record carries rxtxMsg.uuid and a uuid header)',
   options: [
     outputOption('kafkaBrokers', 'kafka-brokers', 'list', [], 'Kafka bootstrap brokers host:port, comma-separated (required for --output kafka)'),

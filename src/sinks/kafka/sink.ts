@@ -27,7 +27,7 @@
  *   - nothing is fatal: authentication and authorisation errors are
  *     retried (and logged by the caller) until an operator fixes them.
  */
-import { Producer, stringSerializers, type ProducerOptions } from '@platformatic/kafka';
+import { compatibilityPartitioner, Producer, stringSerializers, type ProducerOptions } from '@platformatic/kafka';
 import type { StoredMessage } from '../../store/message.js';
 import { eventDocument } from '../elasticsearch/documents.js';
 import { backoffMs, DeliveryError, sleep, type DeliverOptions, type Sink, type SinkEvents } from '../types.js';
@@ -118,6 +118,9 @@ export class KafkaSink implements Sink {
       idempotent: true,
       autocreateTopics: true,
       compression: this.o.compression,
+      // The Java client's default partitioner (murmur2 of the key, positive, modulo the partitions),
+      // so a key lands on the partition Java producers pick for it.
+      partitioner: compatibilityPartitioner,
     });
   }
 
