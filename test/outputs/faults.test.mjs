@@ -259,6 +259,8 @@ test('elasticsearch + opensearch + file, Elasticsearch away 20 s under load: the
   const files = readEvents(out);
   const f = compareSets(r.acked, files.uuids);
   t.diagnostic(`${r.acked.size} acknowledged; files: ${files.uuids.length} lines, ${f.duplicates.length} second copies, ${files.torn} torn`);
+  const logged = d.logs().split('\n').filter((l) => /"level":(50|60)|exited|restart/.test(l));
+  if (logged.length) t.diagnostic(`daemon errors: ${logged.length}, e.g. ${logged.slice(0, 3).join(' | ').slice(0, 1500)}`);
   assert.deepEqual(f.missing, [], 'file: nothing acknowledged missing');
   assert.deepEqual(f.extra, [], 'file: nothing unacknowledged');
   assert.equal(files.torn, 0);
