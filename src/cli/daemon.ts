@@ -160,7 +160,7 @@ interface RunningOutputs {
 }
 
 async function startOutputs(config: Config, log: Logger, metrics: OutputMetrics): Promise<RunningOutputs> {
-  const built = buildOutputs(config, (name) => ({
+  const built = await buildOutputs(config, (name) => ({
     log, events: metrics.events(name), connections: config.bulkConcurrency, writer: 'beat',
   }));
   const health = new Map<string, Health>();

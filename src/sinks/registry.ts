@@ -8,19 +8,26 @@
  * there are several.
  */
 import type { Config } from '../config/options.js';
-import { elasticsearch } from './elasticsearch/index.js';
 import { FanoutSink } from './fanout.js';
-import { file } from './file/index.js';
-import { http } from './http/index.js';
-import { kafka } from './kafka/index.js';
-import { logstash } from './logstash/index.js';
-import { opensearch } from './opensearch/index.js';
 import { OUTPUT_OPTIONS } from './options.js';
-import { redis } from './redis/index.js';
 import type { OutputContext, OutputDef } from './output.js';
 import type { BuiltOutput, Sink } from './types.js';
 
-export const OUTPUTS: Readonly<Record<string, OutputDef>> = { elasticsearch, opensearch, file, kafka, logstash, redis, http };
+/**
+ * Each output's module is imported only when the config names it: an edge
+ * never loads a Kafka or Elasticsearch client, and every thread (main,
+ * forwarders) starts faster and smaller (the clients cost seconds of start-up
+ * on a loaded 2-core machine, docs/decisions.md).
+ */
+export const OUTPUTS: Readonly<Record<string, () => Promise<OutputDef>>> = {
+  elasticsearch: async () => (await import('./elasticsearch/index.js')).elasticsearch,
+  opensearch: async () => (await import('./opensearch/index.js')).opensearch,
+  file: async () => (await import('./file/index.js')).file,
+  kafka: async () => (await import('./kafka/index.js')).kafka,
+  logstash: async () => (await import('./logstash/index.js')).logstash,
+  redis: async () => (await import('./redis/index.js')).redis,
+  http: async () => (await import('./http/index.js')).http,
+};
 
 for (const o of OUTPUT_OPTIONS) if (!OUTPUTS[o.name]) throw new Error(`output ${o.name} has options but no builder`);
 
@@ -29,12 +36,13 @@ export interface Built extends BuiltOutput {
 }
 
 /** Build every output of `config` (edge: http). `ctx(name)` gives each its context. */
-export function buildOutputs(config: Config, ctx: (name: string) => OutputContext): Built[] {
-  return config.outputs.map((name) => {
-    const def = OUTPUTS[name];
-    if (!def) throw new Error(`output ${name}: unknown output`);
-    return { name, ...def.build(config, ctx(name)) };
-  });
+export async function buildOutputs(config: Config, ctx: (name: string) => OutputContext): Promise<Built[]> {
+  const defs = await Promise.all(config.outputs.map((name) => {
+    const load = OUTPUTS[name];
+    if (!load) throw new Error(`output ${name}: unknown output`);
+    return load();
+  }));
+  return defs.map((def, i) => ({ name: config.outputs[i]!, ...def.build(config, ctx(config.outputs[i]!)) }));
 }
 
 /**

@@ -19,7 +19,7 @@ import { openShards } from '../store/shards.js';
 const { config, shards: owned, index } = workerData as ForwarderData;
 const post = (m: FromForwarder) => parentPort!.postMessage(m);
 
-const outputs = buildOutputs(config, (name) => ({
+const outputs = await buildOutputs(config, (name) => ({
   events: postedEvents(name, post),
   connections: owned.length * config.inflight,
   clientIp: '127.0.0.1',
