@@ -151,6 +151,16 @@ test('failover: the active host dies, the other takes the rest; nothing lost', {
   t.diagnostic(`duplicates after the failover: ${r.duplicates.length}`);
 });
 
+test('--logstash-loadbalance: windows spread over both hosts; together they hold every message once', { timeout: 120_000 }, async (t) => {
+  const s = await setup(t, { servers: [{}, {}], args: ['--logstash-loadbalance', '--logstash-window-size', '200'] });
+  if (!s) return;
+  const load = await postMany(s.d.url, { total: 8_000, connections: 16 });
+  await drained(s.d);
+  assert.deepEqual(compareSets(load.acked, allReceived(s.servers).uuids), { missing: [], extra: [], duplicates: [] });
+  const counts = s.servers.map((x) => x.received().events.length);
+  assert.ok(counts.every((n) => n > 0), `both hosts received windows: ${counts}`);
+});
+
 test('a server that acks half a window and cuts: only the unacknowledged half is sent again', { timeout: 120_000 }, async (t) => {
   const s = await setup(t, {
     servers: [{ dropAfterPartial: 1 }],
