@@ -1,4 +1,2 @@
-/** A configuration error: one line, printed as `spillway: <message>` with exit code 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+/** A configuration error: one line, printed as `spillway: <message>` with exit code 2 (defined in src/errors.ts). */
+export { ConfigError } from '../errors.js';

@@ -11,9 +11,9 @@ import type * as UWS from 'uWebSockets.js';
 
 const require = createRequire(import.meta.url);
 
-export class NativeServerError extends Error {
-  override name = 'NativeServerError';
-}
+import { NativeServerError } from '../errors.js';
+
+export { NativeServerError };
 
 export function loadUws(): typeof UWS {
   if (/^(true|1)$/i.test(process.env.UWS_USE_FALLBACK ?? '')) {

@@ -22,9 +22,9 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/options.js';
 
-export class LinkFileError extends Error {
-  override name = 'LinkFileError';
-}
+import { LinkFileError } from '../errors.js';
+
+export { LinkFileError };
 
 export interface LinkOptions {
   /** The Authorization header value, if any (Basic: the first --ingest URL's). */

@@ -14,9 +14,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-export class SecretFileError extends Error {
-  override name = 'SecretFileError';
-}
+import { SecretFileError } from '../errors.js';
+
+export { SecretFileError };
 
 /** Elasticsearch's credentials (sinks/elasticsearch/client.ts reads them). */
 export const ES_SECRETS = ['ES_API_KEY', 'ES_USERNAME', 'ES_PASSWORD'] as const;

@@ -23,9 +23,9 @@ import { readFileSync } from 'node:fs';
 import type * as UWS from 'uWebSockets.js';
 import type { Config } from '../config/options.js';
 
-export class TlsFileError extends Error {
-  override name = 'TlsFileError';
-}
+import { TlsFileError } from '../errors.js';
+
+export { TlsFileError };
 
 function read(file: string, flag: string): string {
   try {

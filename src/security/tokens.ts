@@ -13,9 +13,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-export class TokenFileError extends Error {
-  override name = 'TokenFileError';
-}
+import { TokenFileError } from '../errors.js';
+
+export { TokenFileError };
 
 export interface TokenEntry {
   digest: Buffer;
