@@ -23,26 +23,29 @@ test('spillway top shows moving figures for a loaded edge and marks an unreachab
     if (process.env.CI) throw new Error(why);
     return t.skip(why);
   }
-  const dir = tempDir();
-  const receiver = await startReceiver();
+  // Undone in reverse order at the end, whatever happens: tmux, the load, the edge, the receiver, the directory.
+  const undo = [];
   t.after(async () => {
-    await receiver.close();
-    removeDir(dir);
+    for (const f of undo.reverse()) await f();
   });
+  const dir = tempDir();
+  undo.push(() => removeDir(dir));
+  const receiver = await startReceiver();
+  undo.push(() => receiver.close());
   const edge = await startDaemon('edge', ['--path', dir, '--ingest', receiver.url, '--interval', '0.2', '--log-level', 'warn']);
-  t.after(() => edge.kill());
+  undo.push(() => edge.kill());
   const dead = `http://127.0.0.1:${await freePort()}`;
 
   let loading = true;
   const load = postLoop(edge.url, { total: 10_000_000, connections: 4, stopWhen: () => !loading });
-  t.after(async () => {
+  undo.push(async () => {
     loading = false;
     await load;
   });
 
   const socket = `spillway-top-${process.pid}-${Date.now()}`;
   const tmux = (...args) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-  t.after(() => spawnSync('tmux', ['-L', socket, 'kill-server']));
+  undo.push(() => spawnSync('tmux', ['-L', socket, 'kill-server']));
   tmux('-f', '/dev/null', 'new-session', '-d', '-s', 'top', '-x', '200', '-y', '20',
     `${process.execPath} ${MAIN} top ${edge.url} ${dead}; sleep 60`);
   const capture = () => tmux('capture-pane', '-p', '-t', 'top');
