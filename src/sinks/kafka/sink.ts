@@ -64,6 +64,7 @@ interface Job {
   left: number;
   deadline: number;
   signal?: AbortSignal;
+  onAbort?: () => void;
   done: boolean;
   resolve(): void;
   reject(e: Error): void;
@@ -152,7 +153,8 @@ export class KafkaSink implements Sink {
       const chunks: Chunk[] = [];
       let cur: Chunk = { records: [], bytes: 0, deadLetters: 0, job };
       for (const m of messages) {
-        const value = eventDocument(m, clientIp);
+        const doc = eventDocument(m, clientIp);
+        const value = doc.slice(0, -1); // without the NDJSON newline
         const key = this.keyOf(m);
         let rec: KafkaRecord = { topic: this.topic.resolve(m), key, value, headers: { uuid: m.uuid } };
         let size = value.length + (key?.length ?? 0) + 40 + RECORD_OVERHEAD;
@@ -173,14 +175,22 @@ export class KafkaSink implements Sink {
       chunks.push(cur);
       job.left = chunks.length;
       this.queue.push(...chunks);
-      opts.signal?.addEventListener('abort', () => this.fail(job, new DeliveryError('kafka output: aborted', 504)), { once: true });
+      if (opts.signal) {
+        job.onAbort = () => this.fail(job, new DeliveryError('kafka output: aborted', 504));
+        opts.signal.addEventListener('abort', job.onAbort, { once: true });
+      }
       void this.pump();
     });
   }
 
+  private settle(job: Job): void {
+    job.done = true;
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+  }
+
   private fail(job: Job, e: Error): void {
     if (job.done) return;
-    job.done = true;
+    this.settle(job);
     job.reject(e);
     // Its chunks still waiting are not sent (the caller resends the batch).
     for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.job === job) this.queue.splice(i, 1);
@@ -222,6 +232,7 @@ export class KafkaSink implements Sink {
     try {
       await this.producer.send({ messages: records });
     } catch (e) {
+      if (this.closed) return;
       this.o.events?.requestFailed?.();
       this.lastError = describe(e);
       const ids = errorIds(e);
@@ -254,7 +265,7 @@ export class KafkaSink implements Sink {
       delivered += c.records.length - c.deadLetters;
       if (c.job.done) continue;
       if (--c.job.left === 0) {
-        c.job.done = true;
+        this.settle(c.job);
         c.job.resolve();
       }
     }
