@@ -132,3 +132,26 @@ test('beat --output opensearch: /in answers 200 once indexed; the same batch sen
   const hit = (await os(`/${idx.all}/_search?size=1`)).body.hits.hits[0];
   assert.equal(hit._source.clientIp, '127.0.0.1');
 });
+
+test('a _bulk aborted through its signal rejects, and nothing is thrown beside it (it ended the forwarder thread)', { timeout: 60_000 }, async (t) => {
+  if (!(await requireOpenSearch(t))) return;
+  const { createOpenSearchClient, opensearchTransport } = await import('../../dist/sinks/opensearch/client.js');
+  const uncaught = [];
+  const onUncaught = (e) => uncaught.push(e);
+  process.prependListener('uncaughtException', onUncaught);
+  const transport = opensearchTransport(createOpenSearchClient([OS_URL]));
+  const idx = osTestIndex();
+  t.after(async () => {
+    process.removeListener('uncaughtException', onUncaught);
+    await transport.close();
+    await idx.cleanup();
+  });
+  const body = `{"create":{"_index":"${idx.pattern.replace(/%\{.*\}/, 'abort')}","_id":"${crypto.randomUUID()}"}}\n{"a":1}\n`;
+  const ac = new AbortController();
+  const sent = transport.bulk(body, ac.signal, 10_000);
+  ac.abort();
+  await assert.rejects(sent, /aborted/i);
+  // Node's EventTarget rethrew a rejected thenable returned by an abort listener on the next tick.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(uncaught.map(String), []);
+});

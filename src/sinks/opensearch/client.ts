@@ -28,7 +28,13 @@ export function opensearchTransport(client: Client): BulkTransport {
     async bulk(body, signal, timeoutMs) {
       if (signal?.aborted) throw new Error('aborted');
       const request = client.bulk({ body: body as never, filter_path: BULK_FILTER_PATH }, { requestTimeout: timeoutMs });
-      const abort = () => (request as unknown as { abort(): void }).abort();
+      // The listener must return nothing: abort() returns the request (a
+      // thenable), and an AbortSignal listener's returned thenable that
+      // rejects (it does: RequestAbortedError) is rethrown by Node's
+      // EventTarget as an uncaught exception, which ended the forwarder thread.
+      const abort = (): void => {
+        (request as unknown as { abort(): void }).abort();
+      };
       signal?.addEventListener('abort', abort, { once: true });
       try {
         return (await request).body as unknown as BulkResponse;
