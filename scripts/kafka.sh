@@ -13,6 +13,15 @@
 # kafka.Kafka runs on the machine's JDK 17, on loopback. Kafka does not
 # refuse root, so it runs as the calling user.
 #
+# Listeners (all on 127.0.0.1), for the Kafka output's tests:
+#   PORT      PLAINTEXT
+#   PORT+1    the KRaft controller
+#   PORT+2    SASL_PLAINTEXT: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; the test-only
+#             user "spillway", password "spillway-secret" (SCRAM users are
+#             added once the broker is up)
+#   PORT+3    SSL: a certificate from a test CA made with openssl in the run
+#             dir (tls/ca.pem); client certificates requested, not required
+#
 # Environment:
 #   SPILLWAY_KAFKA_VERSION   4.1.1
 #   SPILLWAY_KAFKA_PORT      9092 (PLAINTEXT listener; the controller on PORT+1)
@@ -25,6 +34,10 @@ set -euo pipefail
 KAFKA_VERSION="${SPILLWAY_KAFKA_VERSION:-4.1.1}"
 KAFKA_PORT="${SPILLWAY_KAFKA_PORT:-9092}"
 CONTROLLER_PORT=$((KAFKA_PORT + 1))
+SASL_PORT=$((KAFKA_PORT + 2))
+SSL_PORT=$((KAFKA_PORT + 3))
+TEST_USER=spillway
+TEST_PASSWORD=spillway-secret
 KAFKA_HOST=127.0.0.1
 KAFKA_HEAP="${SPILLWAY_KAFKA_HEAP:-512m}"
 START_TIMEOUT="${SPILLWAY_KAFKA_START_TIMEOUT:-120}"
@@ -117,16 +130,44 @@ POM
   log "installed Kafka $KAFKA_VERSION ($(ls "$KAFKA_LIB" | wc -l) jars) into $KAFKA_LIB"
 }
 
+# A test CA and a broker certificate for 127.0.0.1/localhost, made once per run dir.
+ensure_tls() {
+  local d="$RUN_DIR/tls"
+  [[ -s $d/broker.pem && -s $d/ca.pem ]] && return 0
+  command -v openssl >/dev/null || die "openssl not found (needed for the SSL listener's test certificates)"
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=spillway kafka test CA" \
+      -keyout ca.key -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile broker.ext -out broker.crt
+    cat broker.key broker.crt >broker.pem
+  ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; die "could not make the test certificates"; }
+}
+
 write_config() {
+  local h=$KAFKA_HOST
   cat >"$RUN_DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
-controller.quorum.bootstrap.servers=$KAFKA_HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT,CONTROLLER://$KAFKA_HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KAFKA_HOST:$KAFKA_PORT
+controller.quorum.bootstrap.servers=$h:$CONTROLLER_PORT
+listeners=PLAINTEXT://$h:$KAFKA_PORT,CONTROLLER://$h:$CONTROLLER_PORT,SASL_PLAINTEXT://$h:$SASL_PORT,SSL://$h:$SSL_PORT
+advertised.listeners=PLAINTEXT://$h:$KAFKA_PORT,SASL_PLAINTEXT://$h:$SASL_PORT,SSL://$h:$SSL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$TEST_USER="$TEST_PASSWORD";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$RUN_DIR/tls/broker.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$RUN_DIR/tls/ca.pem
+ssl.client.auth=requested
 log.dirs=$RUN_DIR/data
 num.partitions=4
 auto.create.topics.enable=true
@@ -142,9 +183,33 @@ log.segment.bytes=104857600
 PROPS
 }
 
+# The SCRAM credentials of the test user live in the cluster metadata: add
+# them once per data directory (a marker file says it was done).
+ensure_scram_user() {
+  local marker="$RUN_DIR/data/.spillway-scram-user"
+  [[ -f $marker ]] && return 0
+  local mechanism ok=1
+  # One mechanism per request: the broker refuses two changes of one user in one request.
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    if ! timeout 120 "$(java_bin)" -Xmx128m -cp "$KAFKA_LIB/*" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+      kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter --entity-type users --entity-name "$TEST_USER" \
+      --add-config "$mechanism=[password=$TEST_PASSWORD]" >>"$LOG_FILE" 2>&1; then
+      ok=0
+      break
+    fi
+  done
+  if ((ok)); then
+    touch "$marker"
+  else
+    log "could not add the SCRAM user $TEST_USER (see $LOG_FILE)"
+    return 1
+  fi
+}
+
 cmd_start() {
   local t0=$SECONDS pid
   if broker_up; then
+    ensure_scram_user || exit 1
     log "already running at $BOOTSTRAP (pid $(running_pid)), nothing to do"
     return 0
   fi
@@ -163,6 +228,7 @@ cmd_start() {
     fi
     mkdir -p "$RUN_DIR"/{data,logs}
     if [[ -f $LOG_FILE ]]; then mv -f "$LOG_FILE" "$LOG_FILE.1"; fi
+    ensure_tls
     write_config
     rm -f "$PID_FILE"
     local java=(env -u KAFKA_OPTS "$(java_bin)" -cp "$KAFKA_LIB/*"
@@ -193,6 +259,7 @@ cmd_start() {
     fi
     sleep 1
   done
+  ensure_scram_user || exit 1
   log "Kafka $KAFKA_VERSION is up at $BOOTSTRAP (pid $(running_pid || echo '?')) after $((SECONDS - t0))s"
 }
 

@@ -13,6 +13,15 @@ import { requireLocalServer } from './es.mjs';
 
 export const KAFKA_BROKER = process.env.KAFKA_TEST_BROKER ?? `127.0.0.1:${process.env.SPILLWAY_KAFKA_PORT ?? 9092}`;
 const SCRIPT = join(ROOT, 'scripts', 'kafka.sh');
+const [HOST, PORT] = [KAFKA_BROKER.slice(0, KAFKA_BROKER.lastIndexOf(':')), Number(KAFKA_BROKER.slice(KAFKA_BROKER.lastIndexOf(':') + 1))];
+/** scripts/kafka.sh's other listeners: SASL_PLAINTEXT (PLAIN and SCRAM) on port+2, SSL on port+3. */
+export const KAFKA_SASL_BROKER = `${HOST}:${PORT + 2}`;
+export const KAFKA_SSL_BROKER = `${HOST}:${PORT + 3}`;
+/** The test-only user of the SASL listener (scripts/kafka.sh). */
+export const KAFKA_TEST_USER = { username: 'spillway', password: 'spillway-secret' };
+/** Where scripts/kafka.sh keeps its test CA (tls/ca.pem, tls/ca.key): its run dir. */
+export const KAFKA_RUN_DIR = process.env.SPILLWAY_KAFKA_RUN_DIR ??
+  (process.getuid?.() === 0 ? `/var/lib/spillway/kafka-run/${PORT}` : join(process.env.XDG_CACHE_HOME ?? join(process.env.HOME ?? '/tmp', '.cache'), 'spillway', `kafka-run/${PORT}`));
 
 export async function kafkaUp(broker = KAFKA_BROKER) {
   const c = new Base({ clientId: 'spillway-test-probe', bootstrapBrokers: [broker], retries: 0, timeout: 3000, connectTimeout: 3000 });
