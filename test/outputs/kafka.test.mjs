@@ -148,15 +148,18 @@ const bad = [
   [['all', '--output', 'kafka', '--kafka-brokers', '127.0.0.1:9092', '--kafka-sasl', 'plain'], /^spillway: output kafka: --kafka-sasl: plain needs KAFKA_USERNAME/],
   [['all', '--output', 'kafka', '--kafka-brokers', '127.0.0.1:9092', '--kafka-compression', 'zip'], /^spillway: .*--kafka-compression/],
 ];
-for (const [args, pattern] of bad) {
-  test(`spillway ${args.join(' ')} → exit 2, one line naming the output`, async () => {
-    const r = await runCli(args, { env: { KAFKA_USERNAME: '' } });
-    assert.equal(r.code, 2, r.stderr + r.stdout);
+test('bad Kafka options → exit 2, one line naming the output and what is wrong', { timeout: 120_000 }, async () => {
+  // All at once: each is a process start, and none of them reaches a broker.
+  const results = await Promise.all(bad.map(([args]) => runCli(args, { env: { KAFKA_USERNAME: '' }, timeoutMs: 60_000 })));
+  results.forEach((r, i) => {
+    const [args, pattern] = bad[i];
+    const what = `spillway ${args.join(' ')}`;
+    assert.equal(r.code, 2, `${what}: ${r.stderr}${r.stdout}`);
     const lines = r.stderr.trim().split('\n');
-    assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], pattern);
+    assert.equal(lines.length, 1, `${what}: ${r.stderr}`);
+    assert.match(lines[0], pattern, what);
   });
-}
+});
 
 test('--help shows the Kafka output and its options', async () => {
   const r = await runCli(['--help']);
