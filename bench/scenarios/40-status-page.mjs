@@ -5,12 +5,12 @@
 // on every count alike. The sockets are held by a child
 // process of their own (this file run with --hold), which counts the frames
 // each receives: a row is only a measure of the pushes if they arrived.
-// Also the daemon's CPU with no load, with 0 and with 1000 sockets open.
+// Also the daemon's CPU and memory with no load, with 0 and with 1000 sockets open.
 import { spawn } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { freePort, MAIN, removeDir, waitFor } from '../../test/helpers/daemon.mjs';
 import { posEventJson } from '../../load/lib/payload.mjs';
-import { cpuSeconds, measure } from '../lib/proc.mjs';
+import { cpuSeconds, measure, memory } from '../lib/proc.mjs';
 import { runWrk } from '../lib/wrk.mjs';
 
 export const title = 'status page: /rx with open status sockets';
@@ -109,15 +109,19 @@ export async function run(ctx) {
         const c0 = cpuSeconds(edge.pid);
         const t0 = performance.now();
         await new Promise((r) => setTimeout(r, seconds * 1000));
-        return (cpuSeconds(edge.pid) - c0) / ((performance.now() - t0) / 1000);
+        return { cpuCores: (cpuSeconds(edge.pid) - c0) / ((performance.now() - t0) / 1000), anonRssMiB: memory(edge.pid).anonRssMiB };
       } finally {
         await holder?.stop();
       }
     };
     const idle0 = await idle(0);
     const idle1000 = await idle(1000);
-    ctx.row('status page: idle daemon CPU', { kind: 'status-idle', cpuCoresNoSockets: idle0, cpuCores1000Sockets: idle1000 });
-    ctx.log(`idle daemon CPU: ${idle0.toFixed(3)} cores with no status socket, ${idle1000.toFixed(3)} with 1000`);
+    ctx.row('status page: idle daemon', {
+      kind: 'status-idle', cpuCoresNoSockets: idle0.cpuCores, cpuCores1000Sockets: idle1000.cpuCores,
+      anonRssMiBNoSockets: idle0.anonRssMiB, anonRssMiB1000Sockets: idle1000.anonRssMiB,
+    });
+    ctx.log(`idle daemon: ${idle0.cpuCores.toFixed(3)} cores and ${idle0.anonRssMiB.toFixed(0)} MiB anonymous RSS with no status socket, ` +
+      `${idle1000.cpuCores.toFixed(3)} cores and ${idle1000.anonRssMiB.toFixed(0)} MiB with 1000`);
   } finally {
     await edge.kill();
     removeDir(dir);

@@ -6,9 +6,11 @@
  *
  * Cost without a page open: one sample a second (a few counter reads) kept
  * in the ring; nothing is serialised. With pages open: one JSON text a second
- * for all of them (app.publish), plus one hello with the history per page
- * that opens.
+ * for all of them (app.publish). A page that opens reads the history once
+ * over HTTP (/status/history: built and gzipped at most once a second,
+ * whatever the number of pages opening), so every WebSocket frame stays small.
  */
+import { gzipSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { loadAssets } from './assets.js';
@@ -35,13 +37,14 @@ export interface StatusPage {
 
 export function startStatus(app: TemplatedApp, sources: StatusSources, opts: StatusOptions): StatusPage {
   const sampler = new StatusSampler(sources, opts.historySeconds ?? HISTORY_SECONDS);
-  const meta = { role: sources.role, name: sources.name, capacity: sampler.ring.capacity };
-  // The hello is built at most once per second, however many pages open in it.
-  let hello: { t: number | undefined; text: string } | undefined;
-  const helloText = () => {
+  const hello = JSON.stringify({ type: 'hello', role: sources.role, name: sources.name, capacity: sampler.ring.capacity });
+  // The history is serialised (and gzipped) at most once per second, however many pages open in it.
+  let history: { t: number | undefined; json: Buffer; gzip?: Buffer } | undefined;
+  const historyOf = (gzip: boolean) => {
     const t = sampler.ring.last()?.t;
-    if (!hello || hello.t !== t) hello = { t, text: JSON.stringify({ type: 'hello', ...meta, history: sampler.ring.toArray() }) };
-    return hello.text;
+    if (!history || history.t !== t) history = { t, json: Buffer.from(JSON.stringify(sampler.ring.toArray())) };
+    if (gzip) history.gzip ??= gzipSync(history.json);
+    return gzip ? history.gzip! : history.json;
   };
 
   let assets;
@@ -58,7 +61,7 @@ export function startStatus(app: TemplatedApp, sources: StatusSources, opts: Sta
   }
   const routes = assets
     ? registerStatusRoutes(app, {
-      assets, hello: helloText, maxSockets: opts.maxSockets ?? MAX_STATUS_SOCKETS,
+      assets, hello, history: historyOf, maxSockets: opts.maxSockets ?? MAX_STATUS_SOCKETS,
       corsOrigins: opts.corsOrigins, isClosing: opts.isClosing,
     })
     : undefined;

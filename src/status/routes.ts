@@ -1,11 +1,13 @@
 /**
  * GET /status (the page), GET /status/assets/<file> (its script, styles and
- * uPlot) and the WebSocket /status/ws that pushes one sample a second.
+ * uPlot), GET /status/history (the samples held, oldest first: what a page
+ * draws before the first pushed second) and the WebSocket /status/ws that
+ * pushes one sample a second.
  *
  * The socket protocol, server to page (text frames, JSON):
- *   {"type":"hello", role, name, capacity, history:[Sample…]}  once, on open
- *   {"type":"sample", …Sample}                                   every second
- *   {"type":"pong"}                                              after a "ping"
+ *   {"type":"hello", role, name, capacity}   once, on open
+ *   {"type":"sample", …Sample}               every second
+ *   {"type":"pong"}                          after a "ping"
  * Page to server: the 4-byte text "ping", and nothing else. Whatever else
  * arrives closes the socket with a code (CLOSE below); a frame larger than
  * MAX_CLIENT_FRAME makes uWebSockets.js drop the connection at once, without
@@ -35,8 +37,10 @@ export const MAX_CLIENT_FRAME = 64;
 
 export interface StatusRouteOptions {
   assets: StatusAssets;
-  /** The hello frame for a socket opening now (history included). */
-  hello(): string;
+  /** The hello frame. */
+  hello: string;
+  /** The held samples as a JSON array, gzipped when asked. */
+  history(gzip: boolean): Buffer;
   /** Most status sockets open at once; the next is closed with CLOSE.tooMany. */
   maxSockets: number;
   /** --cors-origins: ['*'] lets any page open the socket; a list allows those origins and the daemon's own. */
@@ -114,6 +118,15 @@ export function registerStatusRoutes(app: TemplatedApp, opts: StatusRouteOptions
 
   app.get('/status', (res, req) => serve(res, req, assets.page, PAGE_HEADERS));
   app.get('/status/', (res, req) => serve(res, req, assets.page, PAGE_HEADERS));
+  app.get('/status/history', (res, req) => {
+    const gzip = /\bgzip\b/.test(req.getHeader('accept-encoding'));
+    const body = opts.history(gzip);
+    res.cork(() => {
+      res.writeStatus('200 OK').writeHeader('Content-Type', 'application/json').writeHeader('Cache-Control', 'no-store');
+      if (gzip) res.writeHeader('Content-Encoding', 'gzip');
+      res.writeHeader('Vary', 'Accept-Encoding').end(body);
+    });
+  });
   app.get('/status/assets/:file', (res, req) => {
     const a = assets.files.get(req.getParameter(0) ?? '');
     if (a) serve(res, req, a, ASSET_HEADERS);
@@ -123,8 +136,8 @@ export function registerStatusRoutes(app: TemplatedApp, opts: StatusRouteOptions
   app.ws<SocketData>('/status/ws', {
     compression: 0,
     maxPayloadLength: MAX_CLIENT_FRAME,
-    // The hello (up to 10 minutes of history) is the largest frame; a page that stops reading is closed past this.
-    maxBackpressure: 1024 * 1024,
+    // Every frame is small (a sample is a few hundred bytes): a page that stops reading is closed past this.
+    maxBackpressure: 256 * 1024,
     closeOnBackpressureLimit: 1,
     idleTimeout: 120,
     sendPingsAutomatically: true,
@@ -146,7 +159,7 @@ export function registerStatusRoutes(app: TemplatedApp, opts: StatusRouteOptions
       const data = ws.getUserData();
       data.counted = true;
       sockets.set(data, ws);
-      ws.send(opts.hello(), false);
+      ws.send(opts.hello, false);
       ws.subscribe(TOPIC);
     },
     message: (ws, message, isBinary) => {

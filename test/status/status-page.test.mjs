@@ -104,5 +104,16 @@ test('status page: live charts in chromium follow a load, a stage outage and its
   assert.deepEqual([...got].filter((u) => !acked.has(u)), [], 'extra');
   assert.deepEqual([...receiver.state.counts.values()].filter((n) => n !== 1), [], 'repeated');
 
+  // A page opened now draws the minutes already sampled at once (/status/history), then goes on live.
+  const first = await charts();
+  const late = await openPage(browser, `${daemon.ops}/status`);
+  const lateState = await waitFor('the late page drawn', async () => {
+    const s = await chartState(late.page);
+    return s.connected && s.charts.rate?.points > 0 ? s : undefined;
+  }, { timeoutMs: 15_000 });
+  assert.ok(lateState.charts.rate.points >= first.charts.rate.points, `history drawn: ${lateState.charts.rate.points} of ${first.charts.rate.points} seconds`);
+  await waitFor('the late page live', async () => (await chartState(late.page)).charts.rate.lastT > lateState.charts.rate.lastT, { timeoutMs: 10_000 });
+
   assert.deepEqual(problems, [], 'no console error, failed request or HTTP error on the page');
+  assert.deepEqual(late.problems, [], 'nor on the page opened late');
 });

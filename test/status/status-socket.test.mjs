@@ -76,14 +76,12 @@ describe('status page routes and socket (edge with --ops-port)', () => {
     assert.equal((await fetch(`${ops}/status/assets/..%2Fpackage.json`)).status, 404);
   });
 
-  test('a page gets a hello with the history, then one sample a second; "ping" gets a pong', async () => {
+  test('a page gets a hello, then one sample a second, and the history over HTTP; "ping" gets a pong', async () => {
     const s = statusSocket(ops);
     try {
       await s.opened;
       const hello = await s.frame((f) => f.type === 'hello');
-      assert.equal(hello.role, 'edge');
-      assert.equal(hello.capacity, 600);
-      assert.ok(Array.isArray(hello.history));
+      assert.deepEqual(hello, { type: 'hello', role: 'edge', name: 'rxtx', capacity: 600 });
       const first = await s.frame((f) => f.type === 'sample');
       const second = await s.frame((f) => f.type === 'sample' && f.t > first.t, 5000);
       assert.ok(second.t - first.t >= 1 && second.t - first.t <= 3, `samples a second apart (${first.t} → ${second.t})`);
@@ -93,12 +91,24 @@ describe('status page routes and socket (edge with --ops-port)', () => {
       assert.ok(Buffer.byteLength(JSON.stringify(second)) < 1024, 'a sample is one small frame');
       s.ws.send('ping');
       await s.frame((f) => f.type === 'pong');
-      // A page opened later gets what the ring holds.
-      const late = statusSocket(ops);
-      await late.opened;
-      const h2 = await late.frame((f) => f.type === 'hello');
-      assert.ok(h2.history.some((x) => x.t === second.t), 'the history holds the seconds already pushed');
-      late.ws.close();
+      // A page opened later reads what the ring holds: the same samples, gzipped when it may.
+      const r = await fetch(`${ops}/status/history`);
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-encoding'), 'gzip');
+      assert.equal(r.headers.get('cache-control'), 'no-store');
+      const history = await r.json();
+      const pushed = history.find((x) => x.t === second.t);
+      assert.deepEqual({ type: 'sample', ...pushed }, second, 'the history holds the seconds already pushed, as pushed');
+      assert.ok(history.every((x, i) => i === 0 || x.t > history[i - 1].t), 'oldest first');
+      const plain = await new Promise((resolve, reject) => {
+        http.get(`${ops}/status/history`, (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body }));
+        }).on('error', reject);
+      });
+      assert.equal(plain.encoding, undefined, 'no gzip unless asked');
+      assert.ok(JSON.parse(plain.body).some((x) => x.t === second.t));
     } finally {
       s.ws.close();
     }

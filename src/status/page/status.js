@@ -1,6 +1,6 @@
 // Spillway status page: draws the samples the daemon pushes over
 // /status/ws (one a second; src/status/routes.ts has the protocol) with
-// uPlot. The page sends nothing but an occasional "ping"; all figures are
+// uPlot, after the history read once from /status/history. The page sends nothing but an occasional "ping"; all figures are
 // computed in the daemon, once for every open page.
 'use strict';
 (() => {
@@ -168,11 +168,13 @@
     }
   }
 
-  // ---- the socket
+  // ---- the socket: a hello, then one sample a second; the history comes once over HTTP
+  let loading = false;
+  let pending = [];
+
   function onHello(m) {
     state.meta = m;
     state.capacity = m.capacity;
-    state.samples = m.history;
     $('role').textContent = m.role;
     $('name').textContent = m.name;
     $('minutes').textContent = String(Math.round(m.capacity / 60));
@@ -180,11 +182,30 @@
       $('ack-caption').textContent = 'Output request latency (a batch is acknowledged once its outputs have), ms';
       $('f-ack-label').textContent = 'output p50 / p99 ms';
     }
-    figures();
-    draw();
+    // Samples pushed while the history loads are kept and appended after it.
+    loading = true;
+    pending = [];
+    fetch('/status/history', { cache: 'no-store' })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((history) => {
+        const lastT = history.length ? history[history.length - 1].t : -Infinity;
+        state.samples = history.concat(pending.filter((s) => s.t > lastT)).slice(-state.capacity);
+      }, () => {
+        state.samples = pending;
+      })
+      .finally(() => {
+        loading = false;
+        pending = [];
+        figures();
+        draw();
+      });
   }
 
   function onSample(s) {
+    if (loading) {
+      pending.push(s);
+      return;
+    }
     state.samples.push(s);
     if (state.samples.length > state.capacity) state.samples.splice(0, state.samples.length - state.capacity);
     figures();
