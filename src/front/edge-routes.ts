@@ -12,6 +12,7 @@ import { shardFor } from '../store/shard.js';
 import type { StoreState } from '../store/state.js';
 import type { WriteQueue } from '../store/write-queue.js';
 import { CORS_HEADERS, exchange, fail, readBody, send, type Exchange } from './http.js';
+import { REFUSALS, refuse as refuseWith, type RefusalReason } from './intake.js';
 import { checkIdempotencyKey, parseRxPath } from './route-path.js';
 import { PayloadError, inflate, payloadText } from '../store/payload.js';
 import { securityOf } from '../security/index.js';
@@ -35,10 +36,14 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
   const security = securityOf(app);
   const guard = security?.rx;
   const cors = security && !security.cors.any ? security.cors : undefined;
-  const refuse = (ex: Exchange, status: number, message: string, reason: string, headers = CORS_ORIGIN, close = false) => {
+  // Every refusal: front/intake.ts REFUSALS gives its status, Connection: close and Retry-After.
+  const count = (reason: RefusalReason) => {
     metrics.refused.inc({ reason });
-    if (status < 500) metrics.msgErrors.inc();
-    fail(ex, status, message, headers, close);
+    security?.countRefusal('rx', reason);
+  };
+  const refuse = (ex: Exchange, reason: RefusalReason, message: string, headers = CORS_ORIGIN, status?: number) => {
+    if ((status ?? REFUSALS[reason].status) < 500) metrics.msgErrors.inc();
+    refuseWith(ex, reason, message, { status, headers, count });
   };
 
   const post = (res: HttpResponse, req: HttpRequest) => {
@@ -47,20 +52,20 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
     const origin = cors ? cors.origin(req) : CORS_ORIGIN;
     const retryAfter = cors ? [...origin, RETRY_AFTER[1]!] : RETRY_AFTER;
     const target = parseRxPath(req.getUrl());
-    if ('status' in target) return refuse(ex, target.status, target.message, 'path', origin);
+    if ('status' in target) return refuse(ex, 'path', target.message, origin, target.status);
     if (guard) {
       // Before the body: a refused client's body is never read (the connection closes).
       const r = guard.check(req, res, target.producer);
-      if (r) return refuse(ex, r.status, r.message, r.reason, [...origin, ...r.headers], true);
+      if (r) return refuse(ex, r.reason, r.message, [...origin, ...r.headers]);
     }
 
     const encoding = req.getHeader('content-encoding').toLowerCase();
     if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip') {
-      return refuse(ex, 415, `Content-Encoding ${encoding} is not supported (use gzip or none)`, 'encoding', origin);
+      return refuse(ex, 'encoding', `Content-Encoding ${encoding} is not supported (use gzip or none)`, origin);
     }
     const idem = req.getHeader('idempotency-key');
     const idemError = idem === '' ? undefined : checkIdempotencyKey(idem);
-    if (idemError) return refuse(ex, 400, idemError, 'header', origin);
+    if (idemError) return refuse(ex, 'header', idemError, origin);
 
     const ndjson = target.mode === 'rxb';
     const limit = ndjson ? config.maxBatchBody : config.maxBody;
@@ -71,13 +76,12 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
 
     readBody(ex, req, {
       limit,
-      onTooLarge: () => refuse(ex, 413, `body is larger than ${limit} bytes`, 'too_large', origin, true),
+      onTooLarge: () => refuse(ex, 'too_large', `body is larger than ${limit} bytes`, origin),
       onBody: (body) => {
         if (refusal) {
           // Shutting down: close the connection with the 503, so a keep-alive
           // client reconnects (to the restarted daemon) instead of meeting a reset.
-          const closing = !refusal.startsWith('store');
-          return refuse(ex, 503, refusal, closing ? 'closing' : 'full', retryAfter, closing);
+          return refuse(ex, refusal.startsWith('store') ? 'full' : 'closing', refusal, retryAfter);
         }
         if (target.mode === 'rxa') {
           // /rxa answers before the write, so it checks the body here, on the
@@ -87,7 +91,7 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
             payloadText(encoding === 'gzip' ? inflate(body, config.maxBody) : body, config.maxDepth);
           } catch (e) {
             if (!(e instanceof PayloadError)) throw e;
-            return refuse(ex, e.status, e.message, 'body', origin);
+            return refuse(ex, 'body', e.message, origin, e.status);
           }
         }
         const shard = shardFor(target.producer, target.key, config.shards);
@@ -110,7 +114,7 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
             send(ex, 200, `{"status":"OK",${count}"uuid":"${r.uuid}","seq":"${r.seq}"}`, 'application/json', origin);
           } else {
             if (r.status >= 500) metrics.dbErrors.inc();
-            refuse(ex, r.status, r.message, r.status >= 500 ? 'store' : 'body', r.status === 503 ? retryAfter : origin);
+            refuse(ex, r.status >= 500 ? 'store' : 'body', r.message, r.status === 503 ? retryAfter : origin, r.status);
           }
         });
       },

@@ -24,6 +24,8 @@ export interface Security {
   /** Guard of /in: undefined without --in-auth-tokens. */
   in: IntakeGuard | undefined;
   cors: CorsPolicy;
+  /** Count one refusal of the intake (front/intake.ts REFUSALS) by route and reason. */
+  countRefusal(route: 'rx' | 'in', reason: string): void;
   /** The preflight differs from rxtx's fixed one (an origin list, or Authorization allowed). */
   customPreflight: boolean;
   reload(): void;
@@ -68,6 +70,12 @@ export function createApp(uws: typeof UWS, config: Config, log: Logger, registry
     registers: [registry],
   });
   const counter = (route: string) => (reason: RefusalReason) => refused.inc({ route, reason });
+  const intakeRefused = new Counter({
+    name: 'spillway_intake_refused_requests',
+    help: 'Requests refused by /rx* and /in, by route and reason (every reason of front/intake.ts REFUSALS)',
+    labelNames: ['route', 'reason'],
+    registers: [registry],
+  });
   const limiter = config.rateLimit > 0 ? new RateLimiter(config.rateLimit, config.rateBurst) : undefined;
   const rx = rxTokens || limiter ? new IntakeGuard('rx', rxTokens, limiter, counter('rx')) : undefined;
   const inGuard = inTokens ? new IntakeGuard('in', inTokens, undefined, counter('in')) : undefined;
@@ -122,6 +130,7 @@ export function createApp(uws: typeof UWS, config: Config, log: Logger, registry
     rx,
     in: inGuard,
     cors,
+    countRefusal: (route, reason) => intakeRefused.inc({ route, reason }),
     customPreflight: !cors.any || rxTokens !== undefined,
     reload,
     close() {

@@ -3,13 +3,15 @@
  * every message (an index output: indexed or dead-lettered), 504 TIMEOUT
  * when that takes longer than --ack-timeout (the sender keeps its copy and
  * retries), 503 with Retry-After when an output is not ready or the bytes in
- * flight are at their bound.
+ * flight are at their bound. Its checks and refusals run in the two phases
+ * of front/intake.ts.
  */
 import { isUtf8 } from 'node:buffer';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import { exchange, fail, ok, readBody, send, type Exchange } from '../front/http.js';
+import { EARLY_REFUSAL_BYTES, refuse, type RefusalReason } from '../front/intake.js';
 import type { StageMetrics } from '../metrics/registry.js';
 import type { Sink } from '../sinks/types.js';
 import { BatchError, parseBatch } from './batch.js';
@@ -25,7 +27,6 @@ export interface StageContext {
   isClosing(): boolean;
 }
 
-const RETRY_AFTER: [string, string][] = [['Retry-After', '1']];
 /** RFC 7694: tells a Spillway edge (--ingest-gzip auto) that this stage reads gzip batches. */
 const ACCEPTS_GZIP: [string, string][] = [['Accept-Encoding', 'gzip']];
 
@@ -43,17 +44,19 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
   const { config, metrics } = ctx;
   let inflightBytes = 0;
   let inflightBatches = 0;
+  const security = securityOf(app);
+  const count = (reason: RefusalReason) => security?.countRefusal('in', reason);
 
   const handle = (ex: Exchange, ip: string, body: Buffer) => {
     metrics.batchesReceived.inc();
-    if (!isUtf8(body)) return fail(ex, 400, 'body is not valid UTF-8');
+    if (!isUtf8(body)) return refuse(ex, 'body', 'body is not valid UTF-8', { count });
     let batch;
     try {
       batch = parseBatch(body.toString('utf8'), config.maxDepth);
     } catch (e) {
       const status = e instanceof BatchError ? 400 : 500;
       ctx.log.warn({ ip, reason: (e as Error).message }, '/in batch refused');
-      return fail(ex, status, (e as Error).message);
+      return refuse(ex, 'body', (e as Error).message, { status, count });
     }
     const n = batch.messages.length;
     metrics.messagesParsed.inc(n);
@@ -81,44 +84,63 @@ export function registerStageRoutes(app: TemplatedApp, ctx: StageContext): { inf
       });
   };
 
-  // --in-auth-tokens (src/security/): checked before the body is read; undefined when not set.
-  const guard = securityOf(app)?.in;
+  // The two phases of front/intake.ts. Header phase: --in-auth-tokens (src/security/; undefined
+  // when not set), the encoding, then closing, an output away, the bytes in flight.
+  const guard = security?.in;
+  const busy = (bytes: number) =>
+    inflightBytes + bytes > config.maxInflightBytes && inflightBatches > 0
+      ? `busy: ${inflightBytes} bytes of batches in flight (--max-inflight-bytes ${config.maxInflightBytes})`
+      : undefined;
+  /** The daemon cannot take a batch of `bytes` now: why, as a refusal. */
+  const unable = (bytes: number): [RefusalReason, string] | undefined => {
+    if (ctx.isClosing()) return ['closing', 'shutting down'];
+    const away = ctx.notReady();
+    if (away) return ['away', away];
+    const b = busy(bytes);
+    return b ? ['busy', b] : undefined;
+  };
   app.post('/in', (res, req) => {
     const ex = exchange(res);
     const ip = clientIp(res, req);
     if (guard) {
       const r = guard.check(req, res, undefined);
-      if (r) return fail(ex, r.status, r.message, r.headers, true);
+      if (r) return refuse(ex, r.reason, r.message, { headers: r.headers, count });
     }
     // gzip batches from Spillway edges (--ingest-gzip); inflated under the same limit as the body.
     const encoding = req.getHeader('content-encoding').toLowerCase();
     const gzip = encoding === 'gzip';
     if (!gzip && encoding !== '' && encoding !== 'identity') {
-      return fail(ex, 415, `Content-Encoding ${encoding} is not supported (use gzip or none)`, [], true);
+      return refuse(ex, 'encoding', `Content-Encoding ${encoding} is not supported (use gzip or none)`, { count });
+    }
+    // A batch announcing more than EARLY_REFUSAL_BYTES that could not be taken is refused unread
+    // (the connection closes); a smaller one is read and dropped, so the edge keeps its connection.
+    const declared = Number(req.getHeader('content-length') || -1);
+    if (declared > EARLY_REFUSAL_BYTES) {
+      const early = unable(declared);
+      if (early) return refuse(ex, early[0], early[1], { count, close: true });
     }
     readBody(ex, req, {
       limit: config.maxBatchBody,
-      onTooLarge: () => fail(ex, 413, `batch is larger than ${config.maxBatchBody} bytes`, [], true),
+      onTooLarge: () => refuse(ex, 'too_large', `batch is larger than ${config.maxBatchBody} bytes`, { count }),
       onBody: (body) => {
-        const refusal = ctx.isClosing()
-          ? 'shutting down'
-          : ctx.notReady() ??
-            (inflightBytes + body.length > config.maxInflightBytes && inflightBatches > 0
-              ? `busy: ${inflightBytes} bytes of batches in flight (--max-inflight-bytes ${config.maxInflightBytes})`
-              : undefined);
-        if (refusal) return fail(ex, 503, refusal, RETRY_AFTER);
+        const refusal = unable(body.length);
+        if (refusal) return refuse(ex, refusal[0], refusal[1], { count });
+        // Body phase: inflate, then UTF-8 and the MessageBatch (handle).
         if (gzip) {
           try {
             body = inflate(body, config.maxBatchBody);
           } catch (e) {
             if (!(e instanceof PayloadError)) throw e;
-            return fail(ex, e.status, e.message, [], e.status === 413);
+            return refuse(ex, e.status === 413 ? 'too_large' : 'body', e.message, { status: e.status, count });
           }
         }
         handle(ex, ip, body);
       },
     });
   });
-  app.any('/in', (res) => fail(exchange(res), 405, 'method not allowed: use POST', [['Allow', 'POST']]));
+  app.any('/in', (res) => {
+    count('method');
+    fail(exchange(res), 405, 'method not allowed: use POST', [['Allow', 'POST']]);
+  });
   return { inflight: () => inflightBatches };
 }
