@@ -5,6 +5,7 @@
 // missing redis-server binary fails the test (never a skip).
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from '@redis/client';
@@ -196,4 +197,23 @@ export async function makeCertificates(dir) {
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
   await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'server.pem']);
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
+}
+
+/**
+ * Every POST of a load answered: acknowledged, or refused with 503 (the
+ * store could not take it; the client keeps its copy, and nothing of it may
+ * reach Redis, which the set comparison checks). Refusals are counted in
+ * the test's output with the daemon's reason; more than 1% fails.
+ */
+export function assertAnswered(t, load, total, daemon) {
+  const refused = [...load.refused];
+  assert.equal(load.errors, 0, `errors ${JSON.stringify(load.errors)}`);
+  assert.ok(refused.every(([status]) => status === 503), `refused ${JSON.stringify(refused)}`);
+  const n = refused.reduce((a, [, c]) => a + c, 0);
+  assert.equal(load.acked.size + n, total);
+  assert.ok(n <= total / 100, `${n} of ${total} refused`);
+  if (n > 0) {
+    const why = (daemon?.logs() ?? '').split('\n').filter((l) => /store cannot write|writer failed|503/.test(l)).slice(0, 3);
+    t.diagnostic(`${n} of ${total} POSTs refused with 503 (not acknowledged): ${why.join(' | ')}`);
+  }
 }
