@@ -2,7 +2,8 @@
 # Render every overlay of deploy/kubernetes with kustomize and validate each
 # rendered object offline: against the schemas of Kubernetes $K8S_VERSION
 # (kubernetes-validate, strict) and, for the ServiceMonitor, against the
-# prometheus-operator CRD. Tools come from deploy/scripts/tools.sh (cached
+# prometheus-operator CRD; check the Prometheus alerting rules and run their
+# unit tests with promtool. Tools come from deploy/scripts/tools.sh (cached
 # under /var/cache/spillway). The rendered files stay in $OUT for a look.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,6 +20,10 @@ for overlay in deploy/kubernetes/overlays/*/; do
   files+=("$OUT/$name.yaml")
 done
 "$CACHE/venv-kubernetes-validate/bin/python" deploy/scripts/validate.py "$K8S_VERSION" "$crds" "${files[@]}"
+
+# Prometheus alerting rules: syntax and expressions, then their tests on synthetic series.
+"$CACHE/bin/promtool" check rules deploy/prometheus/spillway-alerts.yml
+"$CACHE/bin/promtool" test rules deploy/prometheus/spillway-alerts.test.yml
 
 # The systemd unit: systemd-analyze verify prints unknown keys and bad values
 # but exits 0 on most of them, so any output is a failure here.

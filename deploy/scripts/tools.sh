@@ -2,7 +2,8 @@
 # Install the tools that render and validate deploy/kubernetes, cached under
 # /var/cache/spillway (SPILLWAY_CACHE): kustomize from the Go module proxy
 # (go install), kubernetes-validate from PyPI in a venv, and the
-# prometheus-operator module (go mod download) for its ServiceMonitor CRD. Prints nothing
+# prometheus-operator module (go mod download) for its ServiceMonitor CRD, and
+# promtool (go install, the Prometheus module) for deploy/prometheus's rules. Prints nothing
 # but progress; safe to run again (a second run only checks versions).
 set -euo pipefail
 CACHE=${SPILLWAY_CACHE:-/var/cache/spillway}
@@ -10,6 +11,8 @@ KUSTOMIZE_VERSION=${KUSTOMIZE_VERSION:-v5.7.1}
 KV_VERSION=${KUBERNETES_VALIDATE_VERSION:-1.37.0}
 # The ServiceMonitor CRD, from the prometheus-operator Go module's source.
 PROMOP_VERSION=${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}
+# promtool: Prometheus 3.x's Go module is tagged v0.3xx.y (v0.316.0 is Prometheus 3.16).
+PROMTOOL_VERSION=${PROMTOOL_VERSION:-v0.316.0}
 BIN=$CACHE/bin
 VENV=$CACHE/venv-kubernetes-validate
 mkdir -p "$BIN"
@@ -41,3 +44,15 @@ if [ ! -s "$CRDS/monitoring.coreos.com_servicemonitors.yaml" ]; then
   cp "$dir/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml" "$CRDS/"
 fi
 echo "tools: CRDs in $CRDS"
+
+# promtool, one binary per version (bin/promtool-vX), bin/promtool links to the one in use.
+# The module is large: a first build takes minutes (.ci/run starts this script in the background).
+if [ ! -x "$BIN/promtool-$PROMTOOL_VERSION" ]; then
+  echo "tools: go install github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
+  tmp=$(mktemp -d)
+  GOBIN=$tmp GOFLAGS=-mod=mod go install "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
+  mv "$tmp/promtool" "$BIN/promtool-$PROMTOOL_VERSION"
+  rmdir "$tmp"
+fi
+ln -sfn "promtool-$PROMTOOL_VERSION" "$BIN/promtool"
+echo "tools: promtool $PROMTOOL_VERSION ($BIN/promtool)"
