@@ -4,9 +4,16 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../helpers/daemon.mjs';
 
+// Every output a user may name, in the order the daemon lists them; the
+// error for an unknown name must list exactly these.
+const NAMED = ['elasticsearch', 'opensearch', 'file', 'kafka', 'logstash', 'redis'];
+const EXPECTED = NAMED.join(', ');
+const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const cases = [
-  [['all', '--output', 'kafka'], /^spillway: --output: unknown output "kafka" \(expected one of elasticsearch, opensearch, file\)$/],
-  [['beat', '--output', 'elasticsearch,redis'], /unknown output "redis"/],
+  [['all', '--output', 'rabbitmq'], new RegExp(`^spillway: --output: unknown output "rabbitmq" \\(expected one of ${esc(EXPECTED)}\\)$`)],
+  [['beat', '--output', 'elasticsearch,pulsar'], new RegExp(`^spillway: --output: unknown output "pulsar" \\(expected one of ${esc(EXPECTED)}\\)$`)],
+  [['all', '--output', 'http'], /unknown output "http"/],
   [['all', '--output', 'file', '--output', 'file'], /--output: "file" is named twice/],
   [['all', '--output', 'opensearch', '--opensearch', 'nonsense'], /^spillway: output opensearch: --opensearch: "nonsense" is not a URL$/],
   [['all', '--output', 'file', '--file-path', ''], /^spillway: output file: --file-path: must not be empty$/],
@@ -28,6 +35,6 @@ for (const [args, pattern] of cases) {
 test('--help lists the outputs with their delivery guarantees', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0);
-  for (const name of ['elasticsearch', 'opensearch', 'file']) assert.match(r.stdout, new RegExp(`^  ${name} .*\\n +delivery: `, 'm'));
+  for (const name of NAMED) assert.match(r.stdout, new RegExp(`^  ${name} .*\\n +delivery: `, 'm'));
   assert.match(r.stdout, /--output-window/);
 });
