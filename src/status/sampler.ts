@@ -80,7 +80,12 @@ interface Totals {
   waiting: number;
 }
 
-/** The security layer's refusals (401, 403, 429 before a body is read), read from the registry by name. */
+/**
+ * Refusals, read from the registry by name: every /rx* and /in refusal by
+ * reason (front/intake.ts) when the build counts them there; else the edge's
+ * *_refused_requests plus the token and rate refusals counted apart.
+ */
+const INTAKE_REFUSED = 'spillway_intake_refused_requests';
 const SECURITY_REFUSED = 'spillway_security_refused_requests';
 
 async function sumOf(metric: Pick<Counter, 'get'> | Pick<Gauge, 'get'>): Promise<number> {
@@ -136,9 +141,15 @@ export class StatusSampler {
     }
     const refused = new Map<string, number>();
     const add = (reason: string, n: number) => n > 0 && refused.set(reason, (refused.get(reason) ?? 0) + n);
-    if (store) for (const v of (await store.metrics.refused.get()).values) add(String(v.labels.reason), v.value);
-    const security = this.src.registry.getSingleMetric(SECURITY_REFUSED);
-    if (security) for (const v of (await security.get()).values) add(String(v.labels.reason), v.value);
+    const intake = this.src.registry.getSingleMetric(INTAKE_REFUSED);
+    if (intake) {
+      for (const v of (await intake.get()).values) add(String(v.labels.reason), v.value);
+    } else {
+      if (store) for (const v of (await store.metrics.refused.get()).values) add(String(v.labels.reason), v.value);
+      const security = this.src.registry.getSingleMetric(SECURITY_REFUSED);
+      if (security) for (const v of (await security.get()).values) add(String(v.labels.reason), v.value);
+    }
+    // A beat's /in batch answered 504: taken, but not acknowledged in time (the edge sends it again).
     if (stage) add('timeout', await sumOf(stage.timeouts));
     return {
       at: this.now(),

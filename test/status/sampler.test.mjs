@@ -4,6 +4,7 @@
 // last attempts) on real prom-client metrics and a store view at known values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import client from 'prom-client';
 import { EdgeMetrics, newRegistry } from '../../dist/metrics/registry.js';
 import { OutputMetrics } from '../../dist/metrics/outputs.js';
 import { Ring } from '../../dist/status/ring.js';
@@ -86,4 +87,16 @@ test('sampler: rates over the measured interval, lag per shard, refusals by reas
   assert.equal(s.outputs.stage.up, true);
   assert.equal(sampler.ring.size, 4);
   assert.deepEqual(sampler.ring.toArray().map((x) => x.out), [50, 0, 0, 10]);
+
+  // Where the build counts every intake refusal in one metric, that one is read alone (no reason counted twice).
+  const intake = new client.Counter({ name: 'spillway_intake_refused_requests', help: 'h', labelNames: ['route', 'reason'], registers: [registry] });
+  now += 1000;
+  await sampler.tick();
+  intake.inc({ route: 'rx', reason: 'auth' }, 2);
+  intake.inc({ route: 'rx', reason: 'body' }, 4);
+  intake.inc({ route: 'in', reason: 'body' }, 2);
+  metrics.refused.inc({ reason: 'body' }, 4);
+  now += 2000;
+  s = await sampler.tick();
+  assert.deepEqual(s.refused, { auth: 1, body: 3 });
 });
