@@ -4,13 +4,20 @@
  * Read: rtbeat.port, rtbeat.timeout, rtbeat.shutdown_timeout;
  * output.elasticsearch.{hosts, protocol, path, index, username, password,
  * api_key, ssl.certificate_authorities, ssl.enabled, enabled};
+ * output.logstash.{hosts, loadbalance, worker, bulk_max_size, compression_level,
+ * timeout, index, ssl.*}; output.kafka.{hosts, topic, key, partition.*,
+ * required_acks, compression, client_id, max_message_bytes, username,
+ * password, sasl.mechanism, ssl.*}; output.redis.{hosts, key, index, datatype,
+ * db, password, ssl.*}; output.file.*;
  * setup.template.{enabled, name, pattern, overwrite}; setup.ilm.enabled;
  * logging.level; ${VAR} / ${VAR:default} everywhere; -E key=value overrides.
  *
  * Refused (ConfigError, exit 2) because ignoring them would change where the
  * data goes: an enabled output.* section Spillway cannot serve, cloud.id,
- * output.elasticsearch.{indices, pipeline, pipelines}, setup.ilm.enabled:
- * true, processors that drop, rename or rewrite fields.
+ * output.elasticsearch.{indices, pipeline, pipelines}, output.kafka.topics,
+ * output.redis.{keys, datatype: channel}, several Redis hosts, a proxy_url,
+ * codec.format, setup.ilm.enabled: true, processors that drop, rename or
+ * rewrite fields.
  *
  * Everything else that has a value is named in one warning line.
  */
@@ -29,7 +36,17 @@ export interface Credentials {
   password?: string;
   /** A PEM file, as ES_CA_CERT takes it. */
   caCert?: string;
+  /** output.kafka.username/password, as KAFKA_USERNAME/KAFKA_PASSWORD take them. */
+  kafkaUsername?: string;
+  kafkaPassword?: string;
+  /** output.redis.password, as REDIS_PASSWORD takes it. */
+  redisPassword?: string;
 }
+
+/** The environment variable each beat credential reaches the outputs by (parse.ts sets unset ones). */
+export const CREDENTIAL_ENV: Partial<Record<keyof Credentials, string>> = {
+  kafkaUsername: 'KAFKA_USERNAME', kafkaPassword: 'KAFKA_PASSWORD', redisPassword: 'REDIS_PASSWORD',
+};
 
 export interface FileValue {
   value: unknown;
@@ -44,9 +61,11 @@ export interface BeatConfig {
 
 const hasOption = (key: string) => OPTIONS.some((o) => o.key === key);
 
-/** Outputs Spillway can serve from a beat config: elasticsearch, and file once the file output exists (src/sinks/file). */
+/** Outputs Spillway can serve from a beat config: elasticsearch, and each other output that exists in this build (src/sinks/). */
 export function servedOutputs(): string[] {
-  return hasOption('outputs') && hasOption('filePath') ? ['elasticsearch', 'file'] : ['elasticsearch'];
+  if (!hasOption('outputs')) return ['elasticsearch'];
+  const byOption: [string, string][] = [['file', 'filePath'], ['logstash', 'logstashHosts'], ['kafka', 'kafkaBrokers'], ['redis', 'redisKey']];
+  return ['elasticsearch', ...byOption.filter(([, key]) => hasOption(key)).map(([out]) => out)];
 }
 
 /** Processors refused: they drop, rename or rewrite fields of the document. */
@@ -65,6 +84,13 @@ const READ = new Set([
   'setup.template.enabled', 'setup.template.name', 'setup.template.pattern', 'setup.template.overwrite',
   'setup.ilm.enabled', 'logging.level',
   'output.file.enabled', 'output.file.path', 'output.file.filename', 'output.file.rotate_every_kb', 'output.file.permissions',
+  ...['logstash', 'kafka', 'redis'].flatMap((o) => ['enabled', 'hosts', 'ssl.enabled', 'ssl.certificate_authorities', 'ssl.certificate', 'ssl.key'].map((k) => `output.${o}.${k}`)),
+  'output.logstash.loadbalance', 'output.logstash.worker', 'output.logstash.bulk_max_size', 'output.logstash.compression_level',
+  'output.logstash.timeout', 'output.logstash.index',
+  'output.kafka.topic', 'output.kafka.key', 'output.kafka.partition.random', 'output.kafka.partition.round_robin', 'output.kafka.partition.hash',
+  'output.kafka.partition.hash.hash', 'output.kafka.required_acks', 'output.kafka.compression', 'output.kafka.client_id',
+  'output.kafka.max_message_bytes', 'output.kafka.username', 'output.kafka.password', 'output.kafka.sasl.mechanism',
+  'output.redis.key', 'output.redis.index', 'output.redis.datatype', 'output.redis.db', 'output.redis.password',
 ]);
 
 /** Where the refused keys send data, for the error line. */
@@ -74,6 +100,13 @@ const REFUSED_KEYS: Record<string, string> = {
   'output.elasticsearch.indices': 'conditional indices are not supported: Spillway writes every event to output.elasticsearch.index',
   'output.elasticsearch.pipeline': 'ingest pipelines are not supported',
   'output.elasticsearch.pipelines': 'ingest pipelines are not supported',
+  'output.kafka.topics': 'conditional topics are not supported: Spillway writes every event to output.kafka.topic',
+  'output.redis.keys': 'conditional keys are not supported: Spillway writes every event to output.redis.key',
+  'output.logstash.proxy_url': 'proxies are not supported: Spillway connects to the hosts directly',
+  'output.redis.proxy_url': 'proxies are not supported: Spillway connects to the host directly',
+  'output.logstash.codec.format': 'a format codec is not supported: Spillway writes the JSON event',
+  'output.kafka.codec.format': 'a format codec is not supported: Spillway writes the JSON event',
+  'output.redis.codec.format': 'a format codec is not supported: Spillway writes the JSON event',
 };
 
 const LOG_LEVELS: Record<string, string> = {
@@ -284,6 +317,175 @@ export function loadBeatConfig(files: readonly string[], overrides: readonly str
     // YAML 1.2 reads libbeat's 0600 as the number 600: its digits are the octal mode.
     const mode = typeof perm === 'number' ? String(perm).padStart(4, '0') : String(perm).replace(/^0o/, '0');
     put(optional('fileMode'), 'output.file.permissions', mode);
+  }
+
+  // ---- output.logstash, output.kafka, output.redis (the sections' own keys; the outputs check the values at start)
+  const list = (key: string): string[] | undefined => {
+    const v = flat.get(key);
+    if (v === undefined) return undefined;
+    const l = Array.isArray(v) ? v : [v];
+    if (l.length === 0 || !l.every((h) => typeof h === 'string' && h.trim())) throw new ConfigError(`${where(key)}: expected a list of hosts`);
+    return (l as string[]).map((h) => h.trim());
+  };
+  /** libbeat's ssl.* of one output → Spillway's TLS settings (prefix: the option keys' stem). */
+  const ssl = (out: string, keys: { tls: string; ca: string; cert: string; key: string }) => {
+    const base = `output.${out}.ssl`;
+    const on = bool(`${base}.enabled`);
+    const cas = flat.get(`${base}.certificate_authorities`);
+    if (on === false) {
+      for (const k of [...flat.keys()]) if (k.startsWith(`${base}.`)) flat.delete(k);
+      return;
+    }
+    if (on) put(optional(keys.tls), `${base}.enabled`, true);
+    if (cas !== undefined) {
+      const l = Array.isArray(cas) ? cas : [cas];
+      if (!l.every((c) => typeof c === 'string')) throw new ConfigError(`${where(`${base}.certificate_authorities`)}: expected a list of files`);
+      put(optional(keys.ca), `${base}.certificate_authorities`, caFile(l as string[], where(`${base}.certificate_authorities`)));
+      put(optional(keys.tls), `${base}.certificate_authorities`, true);
+    }
+    const cert = str(`${base}.certificate`);
+    const key = str(`${base}.key`);
+    if (Boolean(cert) !== Boolean(key)) {
+      throw new ConfigError(`${where(cert ? `${base}.key` : `${base}.certificate`)}: a client certificate needs both ssl.certificate and ssl.key`);
+    }
+    if (cert && key) {
+      if (key.includes('-----BEGIN') || cert.includes('-----BEGIN')) {
+        throw new ConfigError(`${where(`${base}.certificate`)}: inline PEM is not supported: give the files' paths`);
+      }
+      put(optional(keys.cert), `${base}.certificate`, cert);
+      put(optional(keys.key), `${base}.key`, key);
+      put(optional(keys.tls), `${base}.certificate`, true);
+    }
+  };
+  /** libbeat durations: a number of seconds, or Go's "30s", "1m30s", "500ms". */
+  const seconds = (key: string): number | undefined => {
+    const v = flat.get(key);
+    if (v === undefined) return undefined;
+    if (typeof v === 'number' && v > 0) return v;
+    const text = String(v).trim();
+    const UNIT: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+    let total = 0;
+    const rest = text.replace(/(\d+(?:\.\d+)?)(ms|s|m|h)/g, (_m, n: string, u: string) => {
+      total += Number(n) * UNIT[u]!;
+      return '';
+    });
+    if (rest !== '' || !(total > 0)) throw new ConfigError(`${where(key)}: ${JSON.stringify(v)} is not a duration (examples: 30, 30s, 1m30s)`);
+    return total;
+  };
+
+  if (enabled.has('logstash')) {
+    const hosts = list('output.logstash.hosts');
+    if (!hosts) throw new ConfigError(`${where('output.logstash.hosts')}: must be set (Logstash's beats inputs, host:port)`);
+    put(optional('logstashHosts'), 'output.logstash.hosts', hosts);
+    const lb = bool('output.logstash.loadbalance');
+    if (lb !== undefined) put(optional('logstashLoadbalance'), 'output.logstash.loadbalance', lb);
+    if (flat.has('output.logstash.worker')) put(optional('logstashWorkers'), 'output.logstash.worker', flat.get('output.logstash.worker'));
+    // libbeat: bulk_max_size 0 or less sends the whole batch in one window; Spillway's window is bounded, so keep its default.
+    const bulk = flat.get('output.logstash.bulk_max_size');
+    if (bulk !== undefined && !(typeof bulk === 'number' && bulk <= 0)) put(optional('logstashWindowSize'), 'output.logstash.bulk_max_size', bulk);
+    if (flat.has('output.logstash.compression_level')) {
+      put(optional('logstashCompressionLevel'), 'output.logstash.compression_level', flat.get('output.logstash.compression_level'));
+    }
+    const timeout = seconds('output.logstash.timeout');
+    if (timeout !== undefined) put(optional('logstashTimeout'), 'output.logstash.timeout', timeout);
+    const idx = str('output.logstash.index');
+    if (idx !== undefined) put(optional('logstashIndex'), 'output.logstash.index', idx);
+    ssl('logstash', { tls: 'logstashTls', ca: 'logstashTlsCa', cert: 'logstashTlsCert', key: 'logstashTlsKey' });
+  }
+
+  if (enabled.has('kafka')) {
+    const hosts = list('output.kafka.hosts');
+    if (!hosts) throw new ConfigError(`${where('output.kafka.hosts')}: must be set (the bootstrap brokers, host:port)`);
+    put(optional('kafkaBrokers'), 'output.kafka.hosts', hosts);
+    const topic = str('output.kafka.topic');
+    if (topic !== undefined) put(optional('kafkaTopic'), 'output.kafka.topic', topic);
+    // libbeat's key is a format string; Spillway keys a record by one of its fields (which picks the partition).
+    const KEYS: Record<string, string> = {
+      '%{[rxtxMsg.producer]}': 'producer', '%{[rxtxMsg.key]}': 'key', '%{[rxtxMsg.uuid]}': 'uuid',
+      '%{[rxtxMsg.producer]}-%{[rxtxMsg.key]}': 'producer-key', '%{[rxtxMsg.producer]}%{[rxtxMsg.key]}': 'producer-key',
+    };
+    const key = str('output.kafka.key');
+    const spread = ['random', 'round_robin'].find((p) => flat.has(`output.kafka.partition.${p}`) || [...flat.keys()].some((k) => k.startsWith(`output.kafka.partition.${p}.`)));
+    if (key !== undefined) {
+      const mapped = KEYS[key.replace(/\s+/g, '')];
+      if (!mapped) {
+        throw new ConfigError(`${where('output.kafka.key')}: ${JSON.stringify(key)} is not supported: Spillway keys records by ${Object.keys(KEYS).slice(0, 4).join(', ')}`);
+      }
+      if (spread) {
+        throw new ConfigError(`${where(`output.kafka.partition.${spread}`)}: with output.kafka.key set, Spillway partitions by the key; remove one of them`);
+      }
+      put(optional('kafkaKey'), 'output.kafka.key', mapped);
+    } else if (spread) {
+      put(optional('kafkaKey'), `output.kafka.partition.${spread}`, 'none');
+    }
+    const hashFields = flat.get('output.kafka.partition.hash.hash');
+    if (hashFields !== undefined && !(Array.isArray(hashFields) && hashFields.length === 0)) {
+      throw new ConfigError(`${where('output.kafka.partition.hash.hash')}: hashing on fields is not supported: Spillway partitions by output.kafka.key`);
+    }
+    const acks = flat.get('output.kafka.required_acks');
+    if (acks !== undefined) {
+      if (acks !== -1 && acks !== 0 && acks !== 1) throw new ConfigError(`${where('output.kafka.required_acks')}: expected -1, 0 or 1, got ${JSON.stringify(acks)}`);
+      if (acks !== -1) ignored.push(`output.kafka.required_acks (${acks}: Spillway always waits for every in-sync replica, -1)`);
+    }
+    const compression = str('output.kafka.compression');
+    if (compression !== undefined) {
+      const c = compression.toLowerCase();
+      if (!['none', 'gzip', 'snappy', 'lz4'].includes(c)) {
+        throw new ConfigError(`${where('output.kafka.compression')}: "${compression}" is not supported (none, gzip, snappy, lz4)`);
+      }
+      put(optional('kafkaCompression'), 'output.kafka.compression', c);
+    }
+    const clientId = str('output.kafka.client_id');
+    if (clientId !== undefined) put(optional('kafkaClientId'), 'output.kafka.client_id', clientId);
+    if (flat.has('output.kafka.max_message_bytes')) put(optional('kafkaMaxMessageBytes'), 'output.kafka.max_message_bytes', flat.get('output.kafka.max_message_bytes'));
+    const user = str('output.kafka.username');
+    const pass = str('output.kafka.password');
+    const mech = str('output.kafka.sasl.mechanism');
+    if (mech !== undefined && !['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].includes(mech.toUpperCase())) {
+      throw new ConfigError(`${where('output.kafka.sasl.mechanism')}: "${mech}" is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512`);
+    }
+    if (mech !== undefined && !user) throw new ConfigError(`${where('output.kafka.sasl.mechanism')}: needs output.kafka.username and password`);
+    if (user) {
+      // libbeat: a username without a mechanism is PLAIN.
+      put(optional('kafkaSasl'), mech ? 'output.kafka.sasl.mechanism' : 'output.kafka.username', (mech ?? 'PLAIN').toLowerCase());
+      credentials.kafkaUsername = user;
+      credentials.kafkaPassword = pass ?? '';
+    }
+    ssl('kafka', { tls: 'kafkaTls', ca: 'kafkaTlsCa', cert: 'kafkaTlsCert', key: 'kafkaTlsKey' });
+  }
+
+  if (enabled.has('redis')) {
+    const hosts = list('output.redis.hosts');
+    if (!hosts) throw new ConfigError(`${where('output.redis.hosts')}: must be set (host:port)`);
+    if (hosts.length > 1) {
+      throw new ConfigError(`${where('output.redis.hosts')}: Spillway writes to one Redis; ${hosts.length} hosts given (libbeat would spread events over them)`);
+    }
+    const datatype = str('output.redis.datatype');
+    if (datatype !== undefined && datatype !== 'list') {
+      throw new ConfigError(
+        datatype === 'channel'
+          ? `${where('output.redis.datatype')}: channel (PUBLISH) is not supported: events would reach only subscribers present at the time, never acknowledged; use list (RPUSH), or --redis-mode stream`
+          : `${where('output.redis.datatype')}: "${datatype}" is not list or channel`,
+      );
+    }
+    if (datatype !== undefined) put(optional('redisMode'), 'output.redis.datatype', 'list');
+    // libbeat: redis://, rediss://, host or host:port (port 6379); ssl.enabled makes it TLS.
+    const h = hosts[0]!;
+    const url = /^rediss?:\/\//.test(h) ? h : `redis://${h}`;
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new ConfigError(`${where('output.redis.hosts')}: "${h}" is not host:port`);
+    }
+    if (u.password) throw new ConfigError(`${where('output.redis.hosts')}: give the password as output.redis.password, not in the host`);
+    put(optional('redis'), 'output.redis.hosts', `${u.protocol}//${u.host}`);
+    const key = str('output.redis.key') ?? str('output.redis.index');
+    if (key !== undefined) put(optional('redisKey'), flat.has('output.redis.key') ? 'output.redis.key' : 'output.redis.index', key);
+    if (flat.has('output.redis.db')) put(optional('redisDb'), 'output.redis.db', flat.get('output.redis.db'));
+    const pass = str('output.redis.password');
+    if (pass) credentials.redisPassword = pass;
+    ssl('redis', { tls: 'redisTls', ca: 'redisCa', cert: 'redisCert', key: 'redisCertKey' });
   }
 
   // ---- setup.*

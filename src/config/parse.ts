@@ -10,7 +10,7 @@
  * flags. The modes: all, edge, beat, and rxtx (edge with rxtx's defaults).
  */
 import { checkOutputs, OUTPUT_OPTIONS } from '../sinks/options.js';
-import { loadBeatConfig, type Credentials, type FileValue } from './beat.js';
+import { CREDENTIAL_ENV, loadBeatConfig, type Credentials, type FileValue } from './beat.js';
 import { convert } from './convert.js';
 import { ConfigError } from './errors.js';
 import { loadConfigFile } from './file.js';
@@ -169,6 +169,11 @@ export function parseConfig(argv: readonly string[], environment: NodeJS.Process
     for (const [k, v] of b.values) fileValues.set(k, v);
     credentials = b.credentials;
     warnings.push(...b.warnings);
+    // Kafka and Redis credentials reach those outputs as their environment variables (checked at validate); set ones win.
+    for (const [k, v] of Object.entries(credentials)) {
+      const variable = CREDENTIAL_ENV[k as keyof Credentials];
+      if (variable && v !== undefined && !environment[variable] && !process.env[variable]) process.env[variable] = v;
+    }
   }
   if (file) for (const [k, v] of file.values) fileValues.set(k, v);
 

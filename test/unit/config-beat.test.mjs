@@ -6,6 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseConfig, ConfigError } from '../../dist/config/parse.js';
 import { OPTIONS } from '../../dist/config/options.js';
@@ -230,12 +231,205 @@ describe('output.file, when the file output exists', { skip: FILE_OUTPUT ? false
   });
 });
 
+// A real self-signed certificate and its key (the outputs check that the TLS files fit together).
+let pair;
+const pem = (name, kind) => {
+  if (!pair) {
+    const key = join(dir, 'pair-key.pem');
+    const cert = join(dir, 'pair-cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=spillway-test'], { stdio: 'ignore' });
+    pair = { key: readFileSync(key), cert: readFileSync(cert) };
+  }
+  const f = join(dir, name);
+  writeFileSync(f, kind === 'key' ? pair.key : pair.cert);
+  return f;
+};
+const last = () => `rtbeat${n - 1}.yml`;
+
+describe('output.logstash → the Logstash output', { skip: OPTIONS.some((o) => o.key === 'logstashHosts') ? false : 'no logstash output in this build' }, () => {
+  test("libbeat's keys map onto --logstash-*", () => {
+    const r = beat(`
+output.logstash:
+  hosts: ["ls1:5044", "ls2"]
+  loadbalance: true
+  worker: 3
+  bulk_max_size: 512
+  compression_level: 5
+  timeout: 1m30s
+  index: shipper
+  ttl: 60s
+`);
+    assert.deepEqual(r.config.outputs, ['logstash']);
+    assert.deepEqual(r.config.logstashHosts, ['ls1:5044', 'ls2']);
+    assert.equal(r.config.logstashLoadbalance, true);
+    assert.equal(r.config.logstashWorkers, 3);
+    assert.equal(r.config.logstashWindowSize, 512);
+    assert.equal(r.config.logstashCompressionLevel, 5);
+    assert.equal(r.config.logstashTimeout, 90);
+    assert.equal(r.config.logstashIndex, 'shipper');
+    assert.equal(r.config.logstashTls, false);
+    assert.equal(r.sources.logstashWorkers, `${last()}: output.logstash.worker`);
+    assert.deepEqual(r.warnings, [`${last()}: not supported by Spillway, ignored: output.logstash.ttl`], 'no index note without Elasticsearch');
+    assert.equal(beat('output.logstash: {hosts: [a], timeout: 7}\n').config.logstashTimeout, 7);
+    assert.equal(beat('output.logstash: {hosts: [a], bulk_max_size: 0}\n').config.logstashWindowSize, 2048, 'libbeat 0: no limit → the default');
+  });
+
+  test('ssl.* → TLS files; with Elasticsearch too, both outputs', () => {
+    const ca = pem('ls-ca.pem');
+    const r = beat(`
+output.elasticsearch: {hosts: ["a:1"], index: i}
+output.logstash:
+  hosts: ["ls:5044"]
+  ssl.certificate_authorities: ["${ca}"]
+  ssl.certificate: "${pem('ls-cert.pem')}"
+  ssl.key: "${pem('ls-key.pem', 'key')}"
+  ssl.verification_mode: full
+`);
+    assert.deepEqual(r.config.outputs, ['elasticsearch', 'logstash']);
+    assert.equal(r.config.logstashTls, true);
+    assert.equal(r.config.logstashTlsCa, ca);
+    assert.equal(r.config.logstashTlsCert, join(dir, 'ls-cert.pem'));
+    assert.equal(r.config.logstashTlsKey, join(dir, 'ls-key.pem'));
+    assert.deepEqual(r.warnings, [`${last()}: not supported by Spillway, ignored: output.logstash.ssl.verification_mode`]);
+  });
+
+  test('refused: no hosts, a bad value, a proxy, half a client certificate, a bad duration', () => {
+    refusesYml('output.logstash: {loadbalance: true}\n', /^rtbeat\d+\.yml: output\.logstash\.hosts: must be set/);
+    refusesYml('output.logstash: {hosts: [a], worker: many}\n', /^rtbeat\d+\.yml: output\.logstash\.worker: "many" is not a whole number$/);
+    refusesYml('output.logstash: {hosts: [a], proxy_url: "socks5://p:1080"}\n', /^rtbeat\d+\.yml: output\.logstash\.proxy_url: proxies are not supported/);
+    refusesYml(`output.logstash: {hosts: [a], ssl.certificate: "${pem('c1.pem')}"}\n`, /^rtbeat\d+\.yml: output\.logstash\.ssl\.key: a client certificate needs both/);
+    refusesYml('output.logstash: {hosts: [a], timeout: soon}\n', /^rtbeat\d+\.yml: output\.logstash\.timeout: "soon" is not a duration/);
+    refusesYml('output.logstash: {hosts: [a], codec.format.string: "%{[message]}"}\n', /output\.logstash\.codec\.format\.string: a format codec is not supported/);
+  });
+});
+
+describe('output.kafka → the Kafka output', { skip: OPTIONS.some((o) => o.key === 'kafkaBrokers') ? false : 'no kafka output in this build' }, () => {
+  test("libbeat's keys map onto --kafka-*", () => {
+    const r = beat(`
+output.kafka:
+  hosts: ["k1:9092", "k2:9092"]
+  topic: "rtbeat-%{+yyyy.MM.dd}"
+  key: "%{[rxtxMsg.producer]}"
+  required_acks: -1
+  compression: gzip
+  client_id: shipper
+  max_message_bytes: 2000000
+  version: "2.1"
+`);
+    assert.deepEqual(r.config.outputs, ['kafka']);
+    assert.deepEqual(r.config.kafkaBrokers, ['k1:9092', 'k2:9092']);
+    assert.equal(r.config.kafkaTopic, 'rtbeat-%{+yyyy.MM.dd}');
+    assert.equal(r.config.kafkaKey, 'producer');
+    assert.equal(r.config.kafkaCompression, 'gzip');
+    assert.equal(r.config.kafkaClientId, 'shipper');
+    assert.equal(r.config.kafkaMaxMessageBytes, 2000000);
+    assert.equal(r.config.kafkaSasl, 'none');
+    assert.deepEqual(r.warnings, [`${last()}: not supported by Spillway, ignored: output.kafka.version`]);
+    assert.equal(beat('output.kafka: {hosts: ["k:1"], key: "%{[rxtxMsg.key]}"}\n').config.kafkaKey, 'key');
+    assert.equal(beat('output.kafka: {hosts: ["k:1"], partition.round_robin: {reachable_only: false}}\n').config.kafkaKey, 'none');
+    const acks1 = beat('output.kafka: {hosts: ["k:1"], required_acks: 1}\n');
+    assert.match(acks1.warnings[0], /ignored: output\.kafka\.required_acks \(1: Spillway always waits for every in-sync replica, -1\)/);
+  });
+
+  test('username, password, sasl.mechanism → --kafka-sasl and KAFKA_USERNAME/KAFKA_PASSWORD; ssl.* → TLS', () => {
+    const saved = { u: process.env.KAFKA_USERNAME, p: process.env.KAFKA_PASSWORD };
+    delete process.env.KAFKA_USERNAME;
+    delete process.env.KAFKA_PASSWORD;
+    try {
+      const ca = pem('k-ca.pem');
+      const r = beat(`
+output.kafka:
+  hosts: ["k:9093"]
+  username: shipper
+  password: s3cret
+  sasl.mechanism: SCRAM-SHA-512
+  ssl.enabled: true
+  ssl.certificate_authorities: ["${ca}"]
+`);
+      assert.equal(r.config.kafkaSasl, 'scram-sha-512');
+      assert.equal(r.config.kafkaTls, true);
+      assert.equal(r.config.kafkaTlsCa, ca);
+      assert.equal(r.credentials.kafkaUsername, 'shipper');
+      assert.equal(r.credentials.kafkaPassword, 's3cret');
+      assert.equal(process.env.KAFKA_USERNAME, 'shipper');
+      assert.equal(process.env.KAFKA_PASSWORD, 's3cret');
+      assert.equal(beat('output.kafka: {hosts: ["k:1"], username: u, password: p}\n').config.kafkaSasl, 'plain', "libbeat's default mechanism");
+    } finally {
+      for (const [k, v] of [['KAFKA_USERNAME', saved.u], ['KAFKA_PASSWORD', saved.p]]) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  test('refused: conditional topics, a key or hash Spillway cannot compute, zstd, a bad mechanism, no hosts', () => {
+    refusesYml('output.kafka:\n  hosts: ["k:1"]\n  topics:\n    - topic: x\n', /^rtbeat\d+\.yml: output\.kafka\.topics(\.|:).*conditional topics are not supported/);
+    refusesYml('output.kafka: {hosts: ["k:1"], key: "%{[clientIp]}"}\n', /^rtbeat\d+\.yml: output\.kafka\.key: "%\{\[clientIp\]\}" is not supported/);
+    refusesYml('output.kafka: {hosts: ["k:1"], partition.hash: {hash: ["clientIp"]}}\n', /output\.kafka\.partition\.hash\.hash: hashing on fields is not supported/);
+    refusesYml('output.kafka: {hosts: ["k:1"], key: "%{[rxtxMsg.key]}", partition.random: {group_events: 1}}\n', /output\.kafka\.partition\.random: with output\.kafka\.key set/);
+    refusesYml('output.kafka: {hosts: ["k:1"], compression: zstd}\n', /^rtbeat\d+\.yml: output\.kafka\.compression: "zstd" is not supported/);
+    refusesYml('output.kafka: {hosts: ["k:1"], username: u, password: p, sasl.mechanism: GSSAPI}\n', /output\.kafka\.sasl\.mechanism: "GSSAPI" is not one of/);
+    refusesYml('output.kafka: {hosts: ["k:1"], required_acks: 2}\n', /output\.kafka\.required_acks: expected -1, 0 or 1/);
+    refusesYml('output.kafka: {topic: x}\n', /^rtbeat\d+\.yml: output\.kafka\.hosts: must be set/);
+  });
+});
+
+describe('output.redis → the Redis output', { skip: OPTIONS.some((o) => o.key === 'redisKey') ? false : 'no redis output in this build' }, () => {
+  test("libbeat's keys map onto --redis-*; the password reaches REDIS_PASSWORD", () => {
+    const saved = process.env.REDIS_PASSWORD;
+    delete process.env.REDIS_PASSWORD;
+    try {
+      const r = beat(`
+output.redis:
+  hosts: ["r1:6380"]
+  key: "rtbeat-%{+yyyy.MM.dd}"
+  datatype: list
+  db: 3
+  password: pw
+  timeout: 5s
+`);
+      assert.deepEqual(r.config.outputs, ['redis']);
+      assert.equal(r.config.redis, 'redis://r1:6380');
+      assert.equal(r.config.redisKey, 'rtbeat-%{+yyyy.MM.dd}');
+      assert.equal(r.config.redisMode, 'list');
+      assert.equal(r.config.redisDb, 3);
+      assert.equal(r.credentials.redisPassword, 'pw');
+      assert.equal(process.env.REDIS_PASSWORD, 'pw');
+      assert.deepEqual(r.warnings, [`${last()}: not supported by Spillway, ignored: output.redis.timeout`]);
+      const d = beat('output.redis: {hosts: ["r1"], index: shipper}\n');
+      assert.equal(d.config.redis, 'redis://r1');
+      assert.equal(d.config.redisKey, 'shipper', 'index is the key when key is not set, as in libbeat');
+    } finally {
+      if (saved === undefined) delete process.env.REDIS_PASSWORD;
+      else process.env.REDIS_PASSWORD = saved;
+    }
+  });
+
+  test('ssl.* → TLS', () => {
+    const ca = pem('r-ca.pem');
+    const r = beat(`output.redis:\n  hosts: ["r:6379"]\n  ssl.enabled: true\n  ssl.certificate_authorities: ["${ca}"]\n  ssl.certificate: "${pem('r-cert.pem')}"\n  ssl.key: "${pem('r-key.pem', 'key')}"\n`);
+    assert.equal(r.config.redisTls, true);
+    assert.equal(r.config.redisCa, ca);
+    assert.equal(r.config.redisCert, join(dir, 'r-cert.pem'));
+    assert.equal(r.config.redisCertKey, join(dir, 'r-key.pem'));
+  });
+
+  test('refused: datatype channel, several hosts, conditional keys, no hosts', () => {
+    refusesYml('output.redis: {hosts: ["r:6379"], datatype: channel}\n', /^rtbeat\d+\.yml: output\.redis\.datatype: channel \(PUBLISH\) is not supported/);
+    refusesYml('output.redis: {hosts: ["r:6379"], datatype: set}\n', /output\.redis\.datatype: "set" is not list or channel/);
+    refusesYml('output.redis: {hosts: ["r1:6379", "r2:6379"]}\n', /^rtbeat\d+\.yml: output\.redis\.hosts: Spillway writes to one Redis; 2 hosts given/);
+    refusesYml('output.redis:\n  hosts: ["r:6379"]\n  keys:\n    - key: x\n', /output\.redis\.keys.*conditional keys are not supported/);
+    refusesYml('output.redis: {hosts: ["r:6379"], db: first}\n', /output\.redis\.db: "first" is not a whole number/);
+    refusesYml('output.redis: {key: x}\n', /^rtbeat\d+\.yml: output\.redis\.hosts: must be set/);
+  });
+});
+
 describe('refused with one line naming the key (exit 2)', () => {
   test('an output Spillway cannot serve', () => {
-    for (const out of ['kafka', 'redis', 'logstash', 'console', ...(FILE_OUTPUT ? [] : ['file'])]) {
+    for (const out of ['console', 'pulsar', ...(FILE_OUTPUT ? [] : ['file'])]) {
       refusesYml(`output.${out}:\n  hosts: ["x:1"]\n`, new RegExp(`^rtbeat\\d+\\.yml: output\\.${out}: Spillway cannot deliver to this output`));
     }
-    refusesYml('output.elasticsearch: {hosts: ["a:1"]}\noutput.kafka.hosts: ["k:9092"]\n', /output\.kafka: Spillway cannot deliver/);
+    refusesYml('output.elasticsearch: {hosts: ["a:1"]}\noutput.console.pretty: true\n', /output\.console: Spillway cannot deliver/);
     refusesYml('output.elasticsearch: {hosts: ["a:1"], enabled: false}\n', /output\.elasticsearch\.enabled: false leaves no output/);
   });
 
