@@ -250,7 +250,8 @@ describe("rtbeat's YAML: spillway beat -c", () => {
     t.after(() => removeDir(dir));
     const cases = [
       ['syntax.yml', 'rtbeat:\n  port: "8081"\n timeout: 5\n', [], /^spillway: .*syntax\.yml: YAML syntax error: line 3, column \d+: /],
-      ['kafka.yml', 'rtbeat.port: "8081"\noutput.kafka:\n  hosts: ["kafka:9092"]\n  topic: rxtx\n', [], /^spillway: kafka\.yml: output\.kafka: Spillway cannot deliver to this output/],
+      ['console.yml', 'rtbeat.port: "8081"\noutput.console:\n  pretty: true\n', [], /^spillway: console\.yml: output\.console: Spillway cannot deliver to this output/],
+      ['channel.yml', 'output.redis:\n  hosts: ["redis:6379"]\n  datatype: channel\n', [], /^spillway: channel\.yml: output\.redis\.datatype: channel \(PUBLISH\) is not supported/],
       ['var.yml', 'output.elasticsearch:\n  hosts: ["es:9200"]\n  password: "${ES_PASSWORD_FOR_DROPIN}"\n', [], /^spillway: .*var\.yml: output\.elasticsearch\.password: \$\{ES_PASSWORD_FOR_DROPIN\} is not set/],
       ['drop.yml', 'processors:\n  - drop_fields: {fields: [clientIp]}\n', [], /^spillway: drop\.yml: processors\[0\]\.drop_fields: /],
       ['unknown.yml', 'port: 1\nbatchsize: 2\n', ['--config'], /^spillway: .*unknown\.yml: unknown key "batchsize"/],
