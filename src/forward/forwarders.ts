@@ -62,8 +62,12 @@ export class Forwarders {
           w.postMessage({ type: 'stop', deadline } satisfies ToForwarder);
         }),
     );
-    const timer = new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now()) + 500).unref());
+    // Not unref'd: a thread that had already exited (waiting for its restart)
+    // never says 'stopped' nor exits again, and this timer is then what ends the wait.
+    let timeout: NodeJS.Timeout | undefined;
+    const timer = new Promise<void>((r) => (timeout = setTimeout(r, Math.max(0, deadline - Date.now()) + 500)));
     await Promise.race([Promise.all(stopped), timer]);
+    clearTimeout(timeout);
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -27,7 +27,8 @@ setTimeout(() => process.exit(1), 20);
   let stopped = false;
   t.after(() => stopped || f.stop(Date.now()));
   const end = Date.now() + 20_000;
-  while (reports.filter((r) => r.reason === 'started 1,3').length < 2) {
+  const starts = (shards) => reports.filter((r) => r.reason === `started ${shards}`).length;
+  while (starts('0,2') < 2 || starts('1,3') < 2) {
     if (Date.now() > end) throw new Error(`no restart seen: ${JSON.stringify(reports)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
