@@ -44,7 +44,7 @@ export const redisOptions: OutputOptions = {
     outputOption('redisDb', 'redis-db', 'int', 0, 'Redis database number (SELECT)', { min: 0 }),
     outputOption('redisStreamMaxlen', 'redis-stream-maxlen', 'int', 0, 'Redis stream mode: trim each stream to about this many entries (MAXLEN ~; 0: never)', { min: 0 }),
     outputOption('redisTls', 'redis-tls', 'bool', false, 'Redis: connect with TLS (also implied by rediss://)'),
-    { ...outputOption('redisCa', 'redis-ca', 'string', '', 'Redis TLS: PEM file of the CA that signed the server\'s certificate'), env: 'REDIS_CA_CERT' },
+    outputOption('redisCa', 'redis-ca', 'string', '', 'Redis TLS: PEM file of the CA that signed the server\'s certificate'),
     outputOption('redisCert', 'redis-cert', 'string', '', 'Redis TLS: PEM client certificate (with --redis-cert-key)'),
     outputOption('redisCertKey', 'redis-cert-key', 'string', '', 'Redis TLS: PEM key of --redis-cert'),
   ],
