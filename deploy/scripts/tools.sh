@@ -50,7 +50,10 @@ echo "tools: CRDs in $CRDS"
 if [ ! -x "$BIN/promtool-$PROMTOOL_VERSION" ]; then
   echo "tools: go install github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
   tmp=$(mktemp -d)
-  GOBIN=$tmp GOFLAGS=-mod=mod go install "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
+  # remove_all_sd leaves out the service-discovery plugins (AWS, Azure, GCE and
+  # the rest: promtool's rule checks need none of them): about 5 min cold
+  # instead of much longer, and far fewer modules to download.
+  GOBIN=$tmp GOFLAGS=-mod=mod go install -tags remove_all_sd "github.com/prometheus/prometheus/cmd/promtool@$PROMTOOL_VERSION"
   mv "$tmp/promtool" "$BIN/promtool-$PROMTOOL_VERSION"
   rmdir "$tmp"
 fi
