@@ -14,6 +14,7 @@
 //   down()      undefined when its server answers, else why not (the row is
 //               then "not run" with that reason; the bench goes on)
 //   target(ctx) a fresh place in the server: { args, received(acked), cleanup() }
+//               (or a promise of it: the Logstash entry starts a server of its own)
 //               args: the spillway flags for it (without --output); received:
 //               the comparison of the acknowledged set (consumed) with what
 //               arrived (load/lib/ledger.mjs consumeAgainst)
@@ -33,6 +34,8 @@ import { removeDir } from '../../test/helpers/daemon.mjs';
 import { ES_URL, esUp, testIndex } from '../../test/helpers/es.mjs';
 import { readEvents } from '../../test/helpers/ndjson-files.mjs';
 import { allIds, OS_URL, osTestIndex, osUp } from '../../test/helpers/opensearch.mjs';
+import { lumberjackBinary, receivedUuids, startLumberjack } from '../../test/helpers/lumberjack.mjs';
+import { encodeWindow, LumberjackConnection } from '../../dist/sinks/logstash/lumberjack.js';
 import { consumeAgainst } from '../../load/lib/ledger.mjs';
 import { IndexPattern } from '../../dist/sinks/elasticsearch/index-name.js';
 import { eventTemplate } from '../../dist/sinks/elasticsearch/template.js';
@@ -122,6 +125,22 @@ async function bulkDirect({ client, index, records, batch, concurrency, bulk }) 
   const bodies = bulkBodies(records, index, batch);
   return timed(bodies, concurrency, (body) => bulkWithRetries(body, index, bulk));
 }
+
+/** The go-lumber test server (test/servers/lumberjack), built on first use; throws when it cannot be built. */
+async function lumberjackServer() {
+  const server = await startLumberjack(lumberjackBinary());
+  return {
+    server,
+    async stop() {
+      await server.kill();
+      removeDir(server.out.replace(/\/events\.ndjson$/, ''));
+    },
+  };
+}
+
+/** libbeat's logstash output (and Spillway's) defaults: windows of 2048 events, zlib level 3. */
+const LS_WINDOW = 2048;
+const LS_ZLIB = 3;
 
 const howIndex = (batch, concurrency) => `${concurrency} _bulk requests in flight of ${batch} create actions each (_id = uuid), Spillway's template mappings; bodies built before the clock; items refused with 429 or 5xx sent again after a backoff, as Spillway does`;
 
@@ -239,6 +258,67 @@ export const OUTPUTS = [
         return { seconds, failed: 0, retried: 0, how: `${concurrency} writers, each its own file, appending ${batch} lines and fdatasync per batch, one batch after another; lines built before the clock` };
       } finally {
         removeDir(dir);
+      }
+    },
+  },
+  {
+    // No Logstash runs here (not on a registry this machine reaches): the rows go into the go-lumber
+    // server of the tests, which writes each event as a line and then acks its window.
+    name: 'logstash',
+    guarantee: 'at least once',
+    concurrency: FORWARDERS, // 2 forwarders × --logstash-workers 1: one connection each
+    async down() {
+      try {
+        lumberjackBinary();
+        return undefined;
+      } catch (e) {
+        return `the lumberjack test server cannot be built (scripts/lumberjack.sh build): ${String(e.message).slice(0, 300)}`;
+      }
+    },
+    async target() {
+      const ls = await lumberjackServer();
+      return {
+        args: ['--logstash-hosts', ls.server.address],
+        async received(acked) {
+          const c = compare(acked);
+          const { events, torn } = ls.server.received();
+          for (const u of receivedUuids(events)) c.arrived(u);
+          return { ...c.result(), torn };
+        },
+        cleanup: () => ls.stop(),
+      };
+    },
+    async direct(ctx, records, { batch, concurrency }) {
+      const ls = await lumberjackServer();
+      const conns = [];
+      try {
+        for (let i = 0; i < concurrency; i++) {
+          conns.push(await LumberjackConnection.connect({ host: ls.server.host, port: ls.server.port, timeoutMs: 30_000, compressionLevel: LS_ZLIB }));
+        }
+        const batches = [];
+        for (let i = 0; i < records.length; i += batch) batches.push(records.slice(i, i + batch).map((r) => Buffer.from(r.doc)));
+        let next = 0;
+        const t0 = performance.now();
+        // Each connection takes the next batch, sends its windows back to back and waits for every ACK, as the sink does.
+        await Promise.all(conns.map(async (conn) => {
+          while (next < batches.length) {
+            const events = batches[next++];
+            const sends = [];
+            for (let i = 0; i < events.length; i += LS_WINDOW) {
+              const w = events.slice(i, i + LS_WINDOW);
+              sends.push(conn.send(await encodeWindow(w, LS_ZLIB), w.length));
+            }
+            await Promise.all(sends);
+          }
+        }));
+        const seconds = (performance.now() - t0) / 1000;
+        return {
+          seconds, failed: 0, retried: 0,
+          how: `the sink's lumberjack client (src/sinks/logstash/lumberjack.ts), ${concurrency} connections, each a batch of ${batch} at a time in windows of ${LS_WINDOW} sent back to back, zlib ${LS_ZLIB} inside the clock; event texts built before it`,
+        };
+      } finally {
+        for (const c of conns) c.close();
+        await ls.stop();
       }
     },
   },

@@ -13,6 +13,8 @@ import { postBatches } from '../../load/lib/post-loop.mjs';
 import { compactPosEventJson } from '../../load/lib/payload.mjs';
 import { boundBy } from '../lib/delivery.mjs';
 import { eventRecords, OUTPUTS } from '../lib/outputs.mjs';
+import { kafkaOutput } from './15-steady-all-kafka.mjs';
+import { redisOutput } from './16-steady-all-redis.mjs';
 import { cpuMeter, memory } from '../lib/proc.mjs';
 import { until } from '../lib/steady.mjs';
 
@@ -21,25 +23,36 @@ export const title = 'outputs: spillway all into each output beside a direct cli
 const BATCH = 5000; // spillway all's --batch default: the direct clients write batches of this size too
 const FEED = { lines: 500, concurrency: 16, make: compactPosEventJson };
 
+/**
+ * Kafka and Redis have rows of their own (scenarios 15, 16, which export
+ * their entries): here they join only the all-at-once row, unless named
+ * with --outputs.
+ */
+const EXTRA = [kafkaOutput, redisOutput];
+
 /** Rows to run: `--outputs a,b` on the bench's command line, else every entry. */
 function chosen() {
   const at = process.argv.indexOf('--outputs');
-  if (at < 0) return OUTPUTS;
+  if (at < 0) return { rows: OUTPUTS, fanout: [...OUTPUTS, ...EXTRA] };
   const names = process.argv[at + 1].split(',');
-  return OUTPUTS.filter((o) => names.includes(o.name));
+  const picked = [...OUTPUTS, ...EXTRA].filter((o) => names.includes(o.name));
+  return { rows: picked, fanout: picked };
 }
 
 export async function run(ctx) {
   // Quick (CI): short rows, about a minute in all on an idle machine; full: rates that settle.
   const n = ctx.quick ? 20_000 : 500_000;
   const warm = ctx.quick ? 5_000 : 50_000;
+  const { rows, fanout } = chosen();
   const up = [];
-  for (const o of chosen()) {
+  for (const o of fanout) {
     const why = await o.down();
-    if (why) ctx.notRun(`output: ${o.name}`, why);
-    else up.push(o);
+    if (why) {
+      if (rows.includes(o)) ctx.notRun(`output: ${o.name}`, why);
+      else ctx.log(`output ${o.name} left out of the all-at-once row: ${why}`);
+    } else up.push(o);
   }
-  for (const o of up) {
+  for (const o of up.filter((x) => rows.includes(x))) {
     const direct = await directRow(ctx, [o], n, warm);
     const spillway = await spillwayRow(ctx, [o], n, warm);
     ctx.row(`output: ${o.name}`, { kind: 'output', outputs: [o.name], guarantee: o.guarantee, spillway, direct });
@@ -74,7 +87,7 @@ async function directRow(ctx, outputs, n, warm) {
 async function spillwayRow(ctx, outputs, n, warm) {
   const names = outputs.map((o) => o.name);
   const name = `output: ${names.join('+')}`;
-  const targets = outputs.map((o) => o.target(ctx));
+  const targets = await Promise.all(outputs.map((o) => o.target(ctx)));
   const dir = ctx.dir(`outputs-${randomUUID().slice(0, 8)}`);
   let d;
   try {
