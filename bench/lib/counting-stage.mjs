@@ -8,12 +8,18 @@
 // bench's event loop. The bench asks it:
 //   GET /counts  {batches, messages, unique, lastNewAtMs}
 //   GET /uuids   one line per uuid seen: "<uuid> <copies> <first arrival, epoch ms>"
+// A gzip body (Content-Encoding: gzip) is inflated; /counts also gives the
+// request body bytes as they came over the wire, plain and gzip apart
+// ({plain,gzip}: {batches, messages, wireBytes, jsonBytes}). Started with
+// {acceptGzip: true} it answers `Accept-Encoding: gzip`, as a Spillway stage
+// does, so an edge with --ingest-gzip auto starts gzipping.
 // Times are epoch milliseconds with sub-millisecond precision
 // (performance.timeOrigin + performance.now()), comparable across the
 // processes of one machine.
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -23,9 +29,12 @@ function serve() {
   let messages = 0;
   let lastNewAtMs = 0;
   let bad = 0;
+  const acceptGzip = process.argv.includes('--accept-gzip');
+  const link = { plain: { batches: 0, messages: 0, wireBytes: 0, jsonBytes: 0 }, gzip: { batches: 0, messages: 0, wireBytes: 0, jsonBytes: 0 } };
+  const okHeaders = { 'content-type': 'application/json', ...(acceptGzip ? { 'accept-encoding': 'gzip' } : {}) };
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/counts') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ batches, messages, unique: seen.size, lastNewAtMs, bad }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ batches, messages, unique: seen.size, lastNewAtMs, bad, link }));
       return;
     }
     if (req.method === 'GET' && req.url === '/uuids') {
@@ -46,8 +55,12 @@ function serve() {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       let batch;
+      const wire = Buffer.concat(chunks);
+      const zipped = /\bgzip\b/i.test(String(req.headers['content-encoding'] ?? ''));
+      let json = wire;
       try {
-        batch = JSON.parse(Buffer.concat(chunks).toString());
+        if (zipped) json = gunzipSync(wire);
+        batch = JSON.parse(json.toString());
         if (!Array.isArray(batch.messages)) throw new Error('no messages');
       } catch (e) {
         bad++;
@@ -56,6 +69,11 @@ function serve() {
       }
       const at = now();
       batches++;
+      const l = link[zipped ? 'gzip' : 'plain'];
+      l.batches++;
+      l.messages += batch.messages.length;
+      l.wireBytes += wire.length;
+      l.jsonBytes += json.length;
       for (const m of batch.messages) {
         messages++;
         const s = seen.get(m.uuid);
@@ -65,7 +83,7 @@ function serve() {
           lastNewAtMs = at;
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"OK"}');
+      res.writeHead(200, okHeaders).end('{"status":"OK"}');
     });
   });
   server.keepAliveTimeout = 120_000;
@@ -73,8 +91,8 @@ function serve() {
 }
 
 /** Start the counting stage in its own process: { url (its /in), base, pid, counts(), arrivals(), stop() }. */
-export async function startCountingStage() {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+export async function startCountingStage({ acceptGzip = false } = {}) {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', ...(acceptGzip ? ['--accept-gzip'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`counting stage exited ${code}`)));

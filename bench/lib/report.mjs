@@ -101,6 +101,7 @@ export function renderReport(r) {
   }
 
   lines.push(...outputsSection(s));
+  lines.push(...tlsGzipSection(s));
   lines.push(...ceilingsRun(r), '');
   lines.push(...targets(r));
   if (Object.keys(r.notRun ?? {}).length) {
@@ -139,6 +140,40 @@ export function outputsSection(s) {
   }
   const how = rows.flatMap(([, x]) => Object.entries(x.direct.each).map(([k, e]) => `${k}: ${e.how}`));
   lines.push('', 'Direct clients:', ...[...new Set(how)].map((h) => `- ${h}.`), `- spillway all: ${rows[0][1].spillway.how}.`, '');
+  return lines;
+}
+
+/** Issue 11's measures (scenarios/41-tls-gzip.mjs): /rx over TLS beside plain and the do-nothing servers; the edge → stage link gzipped or not. */
+export function tlsGzipSection(s) {
+  const lines = [];
+  const tls = rowsOf(s, 'tls');
+  if (tls.length) {
+    const plain = s['tls: spillway edge /rx plain'];
+    const noopTls = s['tls: do-nothing uWebSockets.js SSLApp'];
+    lines.push('## /rx over TLS', '');
+    lines.push(`Each server alone, one after another, under the same wrk load (${tls[0][1].how}). The edge's stage is unreachable, as in *ingest alone*. *CPU µs/req* = the server's CPU over wrk's run ÷ 2xx answers.`, '');
+    lines.push('| server | req/s | p50 ms | p99 ms | non-2xx + socket errors | cores | CPU µs/req | ÷ plain edge (req/s, CPU/req) | ÷ do-nothing SSLApp (req/s, CPU/req) |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [name, x] of tls) {
+      const vs = (b) => (b && b !== x ? `${pct(x.rps, b.rps)}, ${times(x.cpuPerRequestUs, b.cpuPerRequestUs)}` : '–');
+      lines.push(`| ${name.replace(/^tls: /, '')} | ${f(x.rps)} | ${f(x.latencyMs.p50, 2)} | ${f(x.latencyMs.p99, 2)} | ${x.non2xx + x.socketErrors} | ${f(x.cpuCores, 2)} | ${f(x.cpuPerRequestUs, 1)} | ${x.ceiling ? '–' : vs(plain)} | ${x.ceiling ? '–' : vs(noopTls)} |`);
+    }
+    lines.push('');
+  }
+  const link = rowsOf(s, 'link');
+  if (link.length) {
+    const off = link.find(([, x]) => x.gzip === 'off')?.[1];
+    lines.push('## Edge → stage link: gzip or not', '');
+    lines.push('`spillway edge` forwarding to the counting stage (which answers `Accept-Encoding: gzip`, so `--ingest-gzip auto` gzips), steady rows as above. *Wire B/msg* = request body bytes the stage read ÷ messages in those batches (HTTP headers not counted); *JSON B/msg* the same inflated. Every message carries the same 131 B event (only its uuid, key and time differ): gzip\'s ratio here is a best case.', '');
+    lines.push('| link | wire B/msg | JSON B/msg | ÷ plain wire bytes | msg/batch | ingest req/s | sustained msg/s | ÷ plain sustained | edge CPU µs/msg | p99 ms | exactly once |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const [name, x] of link) {
+      const l = x.link;
+      const offL = off?.link;
+      lines.push(`| ${name.replace(/^link: /, '')} | ${f(l.wireBytesPerMessage, 1)} | ${f(l.jsonBytesPerMessage, 1)} | ${x === off ? '–' : pct(l.wireBytesPerMessage, offL?.wireBytesPerMessage)} | ${f(l.messagesPerBatch)} | ${f(x.rps)} | ${f(x.sustainedPerSecond)} | ${x === off ? '–' : pct(x.sustainedPerSecond, off?.sustainedPerSecond)} | ${f(x.cpuPerMessageUs, 1)} | ${f(x.latencyMs.p99, 2)} | ${exactlyCell(x)} |`);
+    }
+    lines.push('');
+  }
   return lines;
 }
 
