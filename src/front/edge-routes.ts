@@ -46,6 +46,19 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
     refuseWith(ex, reason, message, { status, headers, count });
   };
 
+  // A write the store could not take is refused to its client, and the
+  // operator sees why: one warning a second at most, with how many since the last.
+  let failureLoggedAt = 0;
+  let failuresSince = 0;
+  const storeFailure = (status: number, reason: string) => {
+    failuresSince++;
+    const now = Date.now();
+    if (now - failureLoggedAt < 1000) return;
+    ctx.log.warn({ status, reason, refused: failuresSince }, 'store write failed; the request was refused');
+    failureLoggedAt = now;
+    failuresSince = 0;
+  };
+
   const post = (res: HttpResponse, req: HttpRequest) => {
     const ex = exchange(res);
     const done = metrics.ackLatency.start();
@@ -113,7 +126,10 @@ export function registerEdgeRoutes(app: TemplatedApp, ctx: EdgeContext): void {
             const count = ndjson ? `"count":${r.count},` : '';
             send(ex, 200, `{"status":"OK",${count}"uuid":"${r.uuid}","seq":"${r.seq}"}`, 'application/json', origin);
           } else {
-            if (r.status >= 500) metrics.dbErrors.inc();
+            if (r.status >= 500) {
+              metrics.dbErrors.inc();
+              storeFailure(r.status, r.message);
+            }
             refuse(ex, r.status >= 500 ? 'store' : 'body', r.message, r.status === 503 ? retryAfter : origin, r.status);
           }
         });
