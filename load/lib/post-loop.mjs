@@ -12,7 +12,10 @@ import { ndjsonOf, numberedEventJson, posEventJson } from './payload.mjs';
  * headers(i). A 200 whose JSON has a uuid goes into the ledger (with
  * { i, path, body, seq } when `details`); another status is a refusal; a
  * network error or timeout is an error. `stopWhen()` ends the loop early;
- * `onAck(ackedSoFar)` is called after each acknowledgement.
+ * `onAck(ackedSoFar)` is called after each acknowledgement. With
+ * `retryUnavailable` > 0, a 503 (not stored; the daemon asks to come back)
+ * is sent again after a short wait, as a well-behaved client does, that many
+ * times at most; the ledger's `unavailable` counts those 503s.
  * Returns the ledger (acked: Set of uuids, refused: Map status → n, errors, sent).
  */
 export async function postLoop(base, {
@@ -25,6 +28,7 @@ export async function postLoop(base, {
   onAck,
   details = false,
   timeoutMs = 30_000,
+  retryUnavailable = 0,
 } = {}) {
   const agent = new Agent({ connections, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: 5_000 } });
   const ledger = createLedger({ details });
@@ -34,12 +38,19 @@ export async function postLoop(base, {
       const p = path(i);
       const b = body(i);
       try {
-        const r = await request(base + p, {
-          method: 'POST', body: b, dispatcher: agent,
-          headers: { 'content-type': 'application/json', ...headers(i) },
-          headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-        });
-        const text = await r.body.text();
+        let r;
+        let text;
+        for (let attempt = 0; ; attempt++) {
+          r = await request(base + p, {
+            method: 'POST', body: b, dispatcher: agent,
+            headers: { 'content-type': 'application/json', ...headers(i) },
+            headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+          });
+          text = await r.body.text();
+          if (r.statusCode !== 503 || attempt >= retryUnavailable || stopWhen?.()) break;
+          ledger.unavailable = (ledger.unavailable ?? 0) + 1;
+          await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 100));
+        }
         if (r.statusCode === 200) {
           const j = JSON.parse(text);
           ledger.ack(j.uuid, details ? { i, path: p, body: b, seq: j.seq } : undefined);

@@ -129,7 +129,7 @@ export async function rawRequest(port, bytes, { timeoutMs = 5000 } = {}) {
  */
 export async function postMany(base, options = {}) {
   const ledger = await postLoop(base, { ...options, details: true });
-  return { acked: ledger.details, refused: ledger.refused, errors: ledger.errors, sent: ledger.sent };
+  return { acked: ledger.details, refused: ledger.refused, errors: ledger.errors, sent: ledger.sent, unavailable: ledger.unavailable ?? 0 };
 }
 
 /** Wait until the receiver holds every uuid in `uuids` (no throw on timeout). */
